@@ -1,0 +1,72 @@
+"""Activation functions by name, for layers and for plotting.
+
+The arithmetic lives in ``dlkit.kernels.activations``; this module resolves Keras names
+("relu", "softmax", None, ...) and offers ``apply``/``derivative`` on plain arrays for the book.
+"""
+import numpy as np
+
+NAMES = ("linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu",
+         "softplus", "swish")
+_ALIASES = {None: "linear", "silu": "swish"}
+# Keras defaults for the parameterised ones: leaky_relu(negative_slope=0.2), elu(alpha=1.0)
+DEFAULT_ALPHA = {"leaky_relu": 0.2, "elu": 1.0}
+
+
+def resolve(name):
+    """Canonical name of an activation, or a ValueError that lists the valid names."""
+    name = _ALIASES.get(name, name)
+    if callable(name) and getattr(name, "__name__", None) in NAMES:
+        name = name.__name__
+    if name not in NAMES:
+        raise ValueError(f"unknown activation {name!r}; valid names: {', '.join(NAMES)} (or None)")
+    return name
+
+
+def code(name):
+    """(integer kernel code, alpha) of an activation name."""
+    from .kernels import activations as k
+
+    name = resolve(name)
+    return k.CODES[name], DEFAULT_ALPHA.get(name, 0.0)
+
+
+def apply(name, z):
+    """f(z) for an array z (softmax over the last axis). Returns float64."""
+    from .kernels import activations as k
+
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    y = np.empty_like(z)
+    c, alpha = code(name)
+    k.forward(z if z.ndim else z.reshape(1), c, alpha, y if y.ndim else y.reshape(1))
+    return y
+
+
+def derivative(name, z):
+    """f'(z) element-wise (for softmax: the diagonal of its Jacobian, y(1 - y))."""
+    from .kernels import activations as k
+
+    z = np.ascontiguousarray(z, dtype=np.float64)
+    y = apply(name, z)
+    c, alpha = code(name)
+    if c == k.SOFTMAX:
+        return y * (1 - y)
+    dz = np.empty_like(z)
+    flat = (lambda a: a.reshape(-1))
+    k.backward_flat(flat(z), flat(y), np.ones(z.size), c, alpha, flat(dz))
+    return dz
+
+
+def relu(x):
+    return apply("relu", x)
+
+
+def sigmoid(x):
+    return apply("sigmoid", x)
+
+
+def tanh(x):
+    return apply("tanh", x)
+
+
+def softmax(x):
+    return apply("softmax", x)

@@ -1,0 +1,156 @@
+"""Element-wise activations, forward and backward, selected by an integer code.
+
+Codes (not functions) keep the hot loops free of function arguments, which Numba cannot
+inline. ``z`` is the pre-activation, ``y = f(z)`` the output; backward gets both so each
+derivative uses whichever is cheaper (sigmoid' = y(1-y), relu' = [z > 0]).
+Arrays are flattened to 1-D by the caller; softmax works on rows of a 2-D view.
+"""
+import math
+
+import numpy as np
+
+from ._jit import jit
+
+LINEAR, RELU, LEAKY_RELU, ELU, SIGMOID, TANH, SOFTMAX, GELU, SOFTPLUS, SWISH = range(10)
+
+CODES = {
+    "linear": LINEAR, "relu": RELU, "leaky_relu": LEAKY_RELU, "elu": ELU,
+    "sigmoid": SIGMOID, "tanh": TANH, "softmax": SOFTMAX, "gelu": GELU,
+    "softplus": SOFTPLUS, "swish": SWISH,
+}
+ALIASES = {None: "linear", "silu": "swish"}
+
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+@jit
+def _sigmoid(v):
+    # Two branches so exp never overflows: for v << 0, exp(-v) would be inf.
+    if v >= 0:
+        return 1.0 / (1.0 + math.exp(-v))
+    e = math.exp(v)
+    return e / (1.0 + e)
+
+
+@jit
+def _softplus(v):
+    # log(1 + e^v) = max(v, 0) + log1p(e^-|v|), finite for any v.
+    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+
+
+@jit
+def softmax_rows(z, y):
+    """y[i] = exp(z[i] - max z[i]) / sum(...): z, y: (N, C). Subtracting the max keeps exp finite."""
+    n, c = z.shape
+    for i in range(n):
+        m = z[i, 0]
+        for j in range(1, c):
+            if z[i, j] > m:
+                m = z[i, j]
+        s = 0.0
+        for j in range(c):
+            e = math.exp(z[i, j] - m)
+            y[i, j] = e
+            s += e
+        inv = 1.0 / s
+        for j in range(c):
+            y[i, j] *= inv
+
+
+@jit
+def forward_flat(z, act, alpha, y):
+    """y = f(z) element-wise; z, y: 1-D of equal length (softmax is handled by softmax_rows)."""
+    n = z.shape[0]
+    if act == LINEAR:
+        for i in range(n):
+            y[i] = z[i]
+    elif act == RELU:
+        for i in range(n):
+            y[i] = z[i] if z[i] > 0 else 0.0
+    elif act == LEAKY_RELU:
+        for i in range(n):
+            y[i] = z[i] if z[i] > 0 else alpha * z[i]
+    elif act == ELU:
+        for i in range(n):
+            y[i] = z[i] if z[i] > 0 else alpha * math.expm1(z[i])
+    elif act == SIGMOID:
+        for i in range(n):
+            y[i] = _sigmoid(z[i])
+    elif act == TANH:
+        for i in range(n):
+            y[i] = math.tanh(z[i])
+    elif act == GELU:
+        for i in range(n):
+            y[i] = 0.5 * z[i] * (1.0 + math.erf(z[i] * _INV_SQRT2))
+    elif act == SOFTPLUS:
+        for i in range(n):
+            y[i] = _softplus(z[i])
+    elif act == SWISH:
+        for i in range(n):
+            y[i] = z[i] * _sigmoid(z[i])
+
+
+@jit
+def backward_flat(z, y, dy, act, alpha, dz):
+    """dz = dy * f'(z) element-wise; all 1-D of equal length (not softmax)."""
+    n = z.shape[0]
+    if act == LINEAR:
+        for i in range(n):
+            dz[i] = dy[i]
+    elif act == RELU:
+        for i in range(n):
+            dz[i] = dy[i] if z[i] > 0 else 0.0
+    elif act == LEAKY_RELU:
+        for i in range(n):
+            dz[i] = dy[i] if z[i] > 0 else alpha * dy[i]
+    elif act == ELU:
+        for i in range(n):
+            dz[i] = dy[i] if z[i] > 0 else dy[i] * (y[i] + alpha)
+    elif act == SIGMOID:
+        for i in range(n):
+            dz[i] = dy[i] * y[i] * (1.0 - y[i])
+    elif act == TANH:
+        for i in range(n):
+            dz[i] = dy[i] * (1.0 - y[i] * y[i])
+    elif act == GELU:
+        for i in range(n):
+            cdf = 0.5 * (1.0 + math.erf(z[i] * _INV_SQRT2))
+            pdf = _INV_SQRT2PI * math.exp(-0.5 * z[i] * z[i])
+            dz[i] = dy[i] * (cdf + z[i] * pdf)
+    elif act == SOFTPLUS:
+        for i in range(n):
+            dz[i] = dy[i] * _sigmoid(z[i])
+    elif act == SWISH:
+        for i in range(n):
+            s = _sigmoid(z[i])
+            dz[i] = dy[i] * (s + z[i] * s * (1.0 - s))
+
+
+@jit
+def softmax_backward_rows(y, dy, dz):
+    """dz = y * (dy - sum(dy * y)) per row: the softmax Jacobian-vector product. (N, C)."""
+    n, c = y.shape
+    for i in range(n):
+        s = 0.0
+        for j in range(c):
+            s += dy[i, j] * y[i, j]
+        for j in range(c):
+            dz[i, j] = y[i, j] * (dy[i, j] - s)
+
+
+def forward(z, act, alpha, y):
+    """Apply activation ``act`` to any-shaped contiguous ``z`` into ``y`` (softmax on the last axis)."""
+    if act == SOFTMAX:
+        softmax_rows(z.reshape(-1, z.shape[-1]), y.reshape(-1, y.shape[-1]))
+    else:
+        forward_flat(z.reshape(-1), act, alpha, y.reshape(-1))
+
+
+def backward(z, y, dy, act, alpha, dz):
+    """dz = dy * f'(z) for any-shaped contiguous arrays (softmax on the last axis)."""
+    if act == SOFTMAX:
+        c = y.shape[-1]
+        softmax_backward_rows(y.reshape(-1, c), dy.reshape(-1, c), dz.reshape(-1, c))
+    else:
+        backward_flat(z.reshape(-1), y.reshape(-1), dy.reshape(-1), act, alpha, dz.reshape(-1))

@@ -1,0 +1,9 @@
+"""Layers: ``from dlkit.layers import Dense, Conv2D, LSTM, ...``.
+
+Every layer follows the contract in ``dlkit.layers.base``: forward/backward, params/grads,
+Keras-ordered get_weights/set_weights.
+"""
+from .base import Layer, get_layer_class
+from .core import Activation, Dense, Dropout, Flatten, Reshape
+
+__all__ = ["Layer", "get_layer_class", "Dense", "Activation", "Dropout", "Flatten", "Reshape"]

@@ -1,0 +1,3 @@
+"""Imports every module that defines layers, so that all layer classes are registered
+(for loading saved models). Add one line here when you add a layer module."""
+from . import core  # noqa: F401

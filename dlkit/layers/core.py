@@ -1,0 +1,223 @@
+"""Dense, Activation, Dropout, Flatten, Reshape."""
+import numpy as np
+
+from .. import activations, regularizers
+from ..errors import ShapeError
+from .base import Layer
+
+
+class Dense(Layer):
+    """Fully connected layer: y = f(x W + b).
+
+    x: (N, d_in) -> y: (N, units). kernel W: (d_in, units), bias b: (units,) (Keras layout).
+    Inputs of higher rank (N, ..., d_in) are treated as N*... rows, as in Keras.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"Dense units must be a positive integer, got {units!r}")
+        self.units = int(units)
+        self.activation = activations.resolve(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self._act, self._alpha = activations.code(self.activation)
+
+    def build(self, input_shape):
+        d_in = input_shape[-1]
+        if d_in is None:
+            raise ShapeError(f"Dense layer {self.name!r} needs a known last input dimension, "
+                             f"got input shape {input_shape}")
+        self.kernel = self.add_weight("kernel", (d_in, self.units), self.kernel_initializer)
+        # A layer without bias still gets a zero bias buffer for the kernel, but no parameter.
+        self.bias = (self.add_weight("bias", (self.units,), self.bias_initializer) if self.use_bias
+                     else np.zeros(self.units, dtype=self.dtype))
+        self._dbias_scratch = np.zeros(self.units, dtype=self.dtype)
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def forward(self, x, training=False):
+        from ..kernels import dense
+
+        x = self._check_input(x)
+        lead = x.shape[:-1]
+        x2 = x.reshape(-1, x.shape[-1])
+        z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
+        y = z if self._act == 0 else np.empty_like(z)
+        dense.forward(x2, self.kernel, self.bias, self._act, self._alpha, z, y)
+        self._x, self._z, self._y = x2, z, y
+        return y.reshape(lead + (self.units,))
+
+    def backward(self, dy):
+        """dy: (N, units) = dL/dy -> dx: (N, d_in); fills grads (dL/dW, dL/db)."""
+        return self._backward(dy, self._act)
+
+    def backward_logits(self, dz):
+        """Backward from dL/dz (the pre-activation), skipping f': the fused loss head uses it."""
+        return self._backward(dz, 0)
+
+    def _backward(self, dy, act):
+        from ..kernels import dense
+
+        lead = dy.shape[:-1]
+        dy = np.ascontiguousarray(dy.reshape(-1, self.units), dtype=self.dtype)
+        dz = dy if act == 0 else np.empty_like(dy)
+        need_dx = not self.skip_input_grad
+        dx = np.empty_like(self._x) if need_dx else self._x
+        db = self.grads[1] if self.use_bias else self._dbias_scratch
+        dense.backward(self._x, self.kernel, self._z, self._y, dy, act, self._alpha, dz,
+                       self.grads[0], db, dx, need_dx)
+        if self.kernel_regularizer is not None:
+            self.kernel_regularizer.add_gradient(self.kernel, self.grads[0])
+        return dx.reshape(lead + (self._x.shape[1],)) if need_dx else None
+
+    def regularization_loss(self):
+        return self.kernel_regularizer(self.kernel) if self.kernel_regularizer else 0.0
+
+    def get_config(self):
+        cfg = {**super().get_config(), "units": self.units, "activation": self.activation,
+               "use_bias": self.use_bias, "kernel_initializer": self.kernel_initializer,
+               "bias_initializer": self.bias_initializer}
+        if self.kernel_regularizer is not None:
+            cfg["kernel_regularizer"] = self.kernel_regularizer.get_config()
+        return cfg
+
+    def _repr_args(self):
+        act = "" if self.activation == "linear" else f", activation={self.activation!r}"
+        return f"{self.units}{act}"
+
+
+class Activation(Layer):
+    """y = f(x) element-wise (softmax over the last axis). Any shape."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.resolve(activation)
+        self._act, self._alpha = activations.code(self.activation)
+
+    def forward(self, x, training=False):
+        from ..kernels import activations as k
+
+        x = np.ascontiguousarray(self._check_input(x))
+        y = np.empty_like(x)
+        k.forward(x, self._act, self._alpha, y)
+        self._z, self._y = x, y
+        return y
+
+    def backward(self, dy):
+        from ..kernels import activations as k
+
+        dy = np.ascontiguousarray(dy, dtype=self.dtype)
+        dz = np.empty_like(dy)
+        k.backward(self._z, self._y, dy, self._act, self._alpha, dz)
+        return dz
+
+    def backward_logits(self, dz):
+        return dz
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+    def _repr_args(self):
+        return repr(self.activation)
+
+
+class Dropout(Layer):
+    """Inverted dropout (Srivastava et al. 2014): in training, zero each input with
+    probability ``rate`` and scale the rest by 1 / (1 - rate), so nothing changes at inference.
+    Any shape; noise_shape (with 1s to broadcast, e.g. (None, 1, C)) shares masks, as Keras.
+    """
+
+    def __init__(self, rate, noise_shape=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate < 1:
+            raise ValueError(f"Dropout rate must be in [0, 1), got {rate!r}")
+        self.rate = float(rate)
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        if not training or self.rate == 0:
+            self._mask = None
+            return x
+        shape = x.shape if self.noise_shape is None else tuple(
+            x.shape[i] if s is None else s for i, s in enumerate(self.noise_shape))
+        keep = self._rng.random(shape, dtype=self.dtype) >= self.rate
+        self._mask = keep.astype(self.dtype) * self.dtype(1.0 / (1.0 - self.rate))
+        return x * self._mask
+
+    def backward(self, dy):
+        return dy if self._mask is None else dy * self._mask
+
+    def get_config(self):
+        cfg = {**super().get_config(), "rate": self.rate}
+        if self.noise_shape is not None:
+            cfg["noise_shape"] = list(self.noise_shape)
+        return cfg
+
+    def _repr_args(self):
+        return f"{self.rate}"
+
+
+class Flatten(Layer):
+    """(N, d1, d2, ...) -> (N, d1*d2*...), C order (as Keras with channels-last)."""
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        size = None if any(s is None for s in rest) else int(np.prod(rest))
+        return (input_shape[0], size)
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        self._in = x.shape
+        return np.ascontiguousarray(x).reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        return dy.reshape(self._in)
+
+
+class Reshape(Layer):
+    """(N, ...) -> (N, *target_shape); one entry of target_shape may be -1.
+
+    Typical use: ``Reshape((28, 28, 1))`` turns flat MNIST rows into images for Conv2D.
+    """
+
+    def __init__(self, target_shape, **kwargs):
+        super().__init__(**kwargs)
+        self.target_shape = tuple(int(s) for s in target_shape)
+        if sum(s == -1 for s in self.target_shape) > 1:
+            raise ValueError(f"Reshape target_shape may contain at most one -1, got {target_shape}")
+
+    def compute_output_shape(self, input_shape):
+        size = int(np.prod(input_shape[1:]))
+        known = int(np.prod([s for s in self.target_shape if s != -1]))
+        if -1 in self.target_shape:
+            if size % known:
+                raise ShapeError(f"cannot reshape {input_shape[1:]} ({size} values) to "
+                                 f"{self.target_shape}")
+            shape = tuple(size // known if s == -1 else s for s in self.target_shape)
+        else:
+            shape = self.target_shape
+            if known != size:
+                raise ShapeError(f"Reshape {self.name!r}: cannot reshape per-sample shape "
+                                 f"{input_shape[1:]} ({size} values) to {shape} ({known} values)")
+        return (input_shape[0],) + shape
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        self._in = x.shape
+        return np.ascontiguousarray(x).reshape((x.shape[0],) + self.output_shape[1:])
+
+    def backward(self, dy):
+        return dy.reshape(self._in)
+
+    def get_config(self):
+        return {**super().get_config(), "target_shape": list(self.target_shape)}
+
+    def _repr_args(self):
+        return repr(self.target_shape)

@@ -1,0 +1,221 @@
+"""Losses: value and gradient, with Keras's names, defaults and reduction.
+
+Reduction (as Keras's "sum_over_batch_size"): the mean over the batch of per-sample losses.
+Per-sample: MSE and binary cross-entropy average over the last axis; categorical
+cross-entropy sums over classes.
+
+    loss = CategoricalCrossentropy()
+    loss(y_true, y_pred)                   # a float
+    total, dy = loss.value_and_grad(y_true, y_pred)   # batch *sum*, gradient of the *mean*
+
+A model whose last layer ends in softmax (sigmoid) trained with categorical (binary)
+cross-entropy uses the fused head ``value_and_grad_logits``: computed from the logits with
+log-sum-exp it stays finite for logits of +-1000, and its gradient is simply (p - y) / N.
+"""
+import numpy as np
+
+from .errors import ShapeError
+
+__all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
+           "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "get"]
+
+
+class Loss:
+    name = "loss"
+    #: the output activation this loss can be fused with ("softmax", "sigmoid" or None)
+    fused_activation = None
+    sparse = False
+
+    def __init__(self, from_logits=False):
+        self.from_logits = bool(from_logits)
+
+    # -- targets ----------------------------------------------------------------------------
+    def prepare_targets(self, y, y_pred_shape, dtype):
+        """Validate targets against the model's output shape (N, K); return them in the
+        dtype the kernel wants. Raises ShapeError/ValueError that say how to fix the data."""
+        y = np.asarray(y)
+        k = y_pred_shape[-1]
+        if y.ndim == 1 and k is not None and k > 1 and np.issubdtype(y.dtype, np.integer):
+            raise ShapeError(
+                f"{self.name} expects targets of shape (N, {k}) but got integer labels of shape "
+                f"{y.shape}; one-hot encode them with dlkit.utils.to_categorical(y, {k}) or use "
+                "loss='sparse_categorical_crossentropy'")
+        if y.ndim == 1:
+            y = y.reshape(-1, 1)
+        if k is not None and y.shape[1:] != tuple(y_pred_shape[1:]):
+            raise ShapeError(f"{self.name}: targets have per-sample shape {y.shape[1:]} but the "
+                             f"model outputs {tuple(y_pred_shape[1:])}")
+        return np.ascontiguousarray(y, dtype=dtype)
+
+    # -- values -----------------------------------------------------------------------------
+    def __call__(self, y_true, y_pred):
+        """Mean loss over the batch (a float)."""
+        y_pred = np.ascontiguousarray(y_pred)
+        if y_pred.dtype not in (np.float32, np.float64):
+            y_pred = y_pred.astype(np.float64)
+        y_true = self.prepare_targets(y_true, y_pred.shape, y_pred.dtype)
+        return self.value_and_grad(y_true, y_pred)[0] / len(y_pred)
+
+    def value_and_grad(self, y_true, y_pred):
+        """(sum over the batch of per-sample losses, dL/dy_pred of the *mean* loss)."""
+        p2 = _rows(y_pred)
+        t2 = y_true if self.sparse else _rows(y_true)
+        dp = np.empty_like(p2)
+        if self.from_logits:
+            total = self._logits_kernel()(p2, t2, 1.0 / len(p2), np.empty_like(p2), dp)
+        else:
+            total = self._kernel()(p2, t2, 1.0 / len(p2), dp)
+        return total, dp.reshape(y_pred.shape)
+
+    def value_and_grad_logits(self, y_true, z):
+        """Fused head: (loss sum, probabilities, dL/dz of the mean loss) from logits z: (N, K)."""
+        p = np.empty_like(z)
+        dz = np.empty_like(z)
+        total = self._logits_kernel()(z, y_true, 1.0 / len(z), p, dz)
+        return total, p, dz
+
+    def _kernel(self):
+        raise NotImplementedError
+
+    def _logits_kernel(self):
+        raise ValueError(f"{self.name} has no from_logits form")
+
+    def get_config(self):
+        return {"from_logits": self.from_logits} if self.from_logits else {}
+
+    def __repr__(self):
+        return f"{type(self).__name__}({'from_logits=True' if self.from_logits else ''})"
+
+
+def _rows(a):
+    return a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
+
+
+class MeanSquaredError(Loss):
+    """mean_k (y_pred - y_true)^2 per sample."""
+    name = "mean_squared_error"
+
+    def __init__(self):
+        super().__init__()
+
+    def _kernel(self):
+        from .kernels import losses
+        return losses.mse
+
+
+class MeanAbsoluteError(Loss):
+    """mean_k |y_pred - y_true| per sample."""
+    name = "mean_absolute_error"
+
+    def __init__(self):
+        super().__init__()
+
+    def _kernel(self):
+        from .kernels import losses
+        return losses.mae
+
+
+class BinaryCrossentropy(Loss):
+    """-mean_k [y log p + (1 - y) log(1 - p)] per sample; targets in [0, 1]."""
+    name = "binary_crossentropy"
+    fused_activation = "sigmoid"
+
+    def prepare_targets(self, y, y_pred_shape, dtype):
+        y = super().prepare_targets(y, y_pred_shape, dtype)
+        if y.size and (np.nanmin(y) < 0 or np.nanmax(y) > 1):
+            raise ValueError(f"binary_crossentropy targets must lie in [0, 1], got values in "
+                             f"[{y.min()}, {y.max()}]")
+        return y
+
+    def _kernel(self):
+        from .kernels import losses
+        return losses.binary_crossentropy
+
+    def _logits_kernel(self):
+        from .kernels import losses
+        return losses.sigmoid_crossentropy_logits
+
+
+class CategoricalCrossentropy(Loss):
+    """-sum_k y_k log p_k per sample; targets one-hot (or probabilities), shape (N, K)."""
+    name = "categorical_crossentropy"
+    fused_activation = "softmax"
+
+    def prepare_targets(self, y, y_pred_shape, dtype):
+        y = super().prepare_targets(y, y_pred_shape, dtype)
+        if y.size and (y.min() < 0 or y.max() > 1):
+            raise ValueError(
+                f"categorical_crossentropy targets must be one-hot (values in [0, 1]), got values "
+                f"in [{y.min()}, {y.max()}]; if these are class labels use "
+                "loss='sparse_categorical_crossentropy' or dlkit.utils.to_categorical")
+        return y
+
+    def _kernel(self):
+        from .kernels import losses
+        return losses.categorical_crossentropy
+
+    def _logits_kernel(self):
+        from .kernels import losses
+        return losses.softmax_crossentropy_logits
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """-log p_label per sample; targets are integer labels of shape (N,) in [0, K)."""
+    name = "sparse_categorical_crossentropy"
+    fused_activation = "softmax"
+    sparse = True
+
+    def prepare_targets(self, y, y_pred_shape, dtype):
+        y = np.asarray(y)
+        k = y_pred_shape[-1]
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim == 2 and y.shape[1] == k and k > 1:
+            raise ShapeError(
+                f"sparse_categorical_crossentropy expects integer labels of shape (N,), got "
+                f"one-hot targets of shape {y.shape}; use loss='categorical_crossentropy' or pass "
+                "y.argmax(axis=1)")
+        if y.ndim != 1:
+            raise ShapeError(f"sparse_categorical_crossentropy expects labels of shape (N,), "
+                             f"got {y.shape}")
+        if y.size and not np.all(np.equal(np.mod(y, 1), 0)):
+            raise ValueError("sparse_categorical_crossentropy labels must be whole numbers")
+        if y.size and (y.min() < 0 or y.max() >= k):
+            raise ValueError(
+                f"labels must lie in [0, {k - 1}] for a model with {k} outputs, got labels in "
+                f"[{int(y.min())}, {int(y.max())}]; check the labels or the size of the last layer")
+        return np.ascontiguousarray(y, dtype=np.int64)
+
+    def _kernel(self):
+        from .kernels import losses
+        return losses.sparse_categorical_crossentropy
+
+    def _logits_kernel(self):
+        from .kernels import losses
+        return losses.sparse_softmax_crossentropy_logits
+
+
+_BY_NAME = {
+    "mse": MeanSquaredError, "mean_squared_error": MeanSquaredError,
+    "mae": MeanAbsoluteError, "mean_absolute_error": MeanAbsoluteError,
+    "binary_crossentropy": BinaryCrossentropy, "bce": BinaryCrossentropy,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+}
+_CLASSES = {c.__name__: c for c in _BY_NAME.values()}
+
+
+def get(identifier):
+    """A Loss from a Keras name ("mse", "categorical_crossentropy", ...) or a Loss instance."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, dict):
+        return _CLASSES[identifier["class_name"]](**identifier.get("config", {}))
+    if isinstance(identifier, str) and identifier.lower() in _BY_NAME:
+        return _BY_NAME[identifier.lower()]()
+    raise ValueError(f"unknown loss {identifier!r}; valid names: {', '.join(sorted(_BY_NAME))} "
+                     "or a dlkit.losses.Loss instance")
+
+
+def serialize(loss):
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}

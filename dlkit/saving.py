@@ -1,0 +1,113 @@
+"""Saving and loading models: one ``.npz`` file, never pickled.
+
+The file holds each weight array (``w000``, ``w001``, ... in ``model.get_weights()`` order) and
+an ``architecture`` entry: the UTF-8 bytes of a JSON document with the layer configs and the
+compile settings. ``numpy.load(..., allow_pickle=False)`` reads it, so loading a file can run
+no code. Writes go to a temporary file in the same directory that is then renamed over the
+target: a failed save leaves the old file intact.
+"""
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+FORMAT = "dlkit-model"
+VERSION = 1
+
+
+def atomic_write(path, write):
+    """Call ``write(fileobj)`` on a temp file next to ``path``, then rename it to ``path``."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def _config(model, include_compile=True):
+    from . import __version__, losses, optimizers
+
+    doc = {"format": FORMAT, "version": VERSION, "dlkit_version": __version__,
+           "class_name": type(model).__name__, "config": model.get_config(),
+           "input_shape": list(model.input_shape[1:]) if model.input_shape else None}
+    if include_compile and getattr(model, "loss", None) is not None:
+        doc["compile"] = {"optimizer": optimizers.serialize(model.optimizer),
+                          "loss": losses.serialize(model.loss),
+                          "metrics": [m if isinstance(m, str) else m.name
+                                      for m in model._metric_ids]}
+    return doc
+
+
+def _write_npz(path, doc, weights):
+    arrays = {f"w{i:03d}": w for i, w in enumerate(weights)}
+    arrays["architecture"] = np.frombuffer(json.dumps(doc).encode("utf-8"), dtype=np.uint8)
+    atomic_write(path, lambda f: np.savez(f, **arrays))
+
+
+def save_model(model, path):
+    if not model.built:
+        raise ValueError("the model has no weights yet: build it (give the first layer "
+                         "input_shape=...) or train it before saving")
+    _write_npz(path, _config(model), model.get_weights())
+
+
+def save_weights(model, path):
+    _write_npz(path, _config(model, include_compile=False), model.get_weights())
+
+
+def _read(path):
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no model file at {path!r}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            doc = json.loads(bytes(data["architecture"]).decode("utf-8"))
+            weights = [data[f"w{i:03d}"] for i in range(len(data.files) - 1)]
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, EOFError) as e:
+        raise ValueError(f"{path!r} is not a readable dlkit model file ({e}); it may be truncated "
+                         "or not saved by dlkit: save the model again") from e
+    if doc.get("format") != FORMAT:
+        raise ValueError(f"{path!r} is not a dlkit model file (format {doc.get('format')!r})")
+    return doc, weights
+
+
+def load_config(path):
+    """The JSON architecture document stored in a model file."""
+    return _read(path)[0]
+
+
+def load_model(path, compile=True):
+    """Rebuild a model saved with ``model.save(path)``: architecture, weights, compile settings."""
+    from . import model as model_mod
+    from .layers.base import get_layer_class
+
+    doc, weights = _read(path)
+    cls = model_mod.Sequential if doc["class_name"] == "Sequential" else get_layer_class(doc["class_name"])
+    model = cls.from_config(doc["config"])
+    if doc.get("input_shape") is not None and not model.built:
+        model.build((None,) + tuple(doc["input_shape"]))
+    model.set_weights(weights)
+    if compile and "compile" in doc:
+        from . import losses, optimizers
+
+        c = doc["compile"]
+        model.compile(optimizer=optimizers.get(c["optimizer"]), loss=losses.get(c["loss"]),
+                      metrics=c["metrics"])
+    return model
+
+
+def load_weights(model, path):
+    _, weights = _read(path)
+    model.set_weights(weights)
