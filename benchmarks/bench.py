@@ -1,0 +1,107 @@
+"""dlkit against PyTorch (training throughput) and NumPy (kernel GFLOP/s), in one run.
+
+    python benchmarks/bench.py                 # every case
+    python benchmarks/bench.py --only dense    # cases whose module or name matches
+    python benchmarks/bench.py --markdown benchmarks/RESULTS.md
+
+Both frameworks use 2 threads, the same data, batch size and optimizer. Throughput is the best
+of a few epochs (after a warm-up epoch that also compiles dlkit's kernels). The floors are the
+ones the issues ask for; a row below its floor is marked. Speed is measured here, never in the
+unit tests (timings flake on shared machines).
+"""
+import argparse
+import importlib
+import os
+import pkgutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import cases as cases_pkg  # noqa: E402
+from benchmarks.harness import THREADS, time_dlkit, time_kernel, time_torch  # noqa: E402
+
+
+def startup_times():
+    """Seconds to `import dlkit`, and from calling fit to the end of the first batch (warm cache)."""
+    code_import = "import time; t = time.perf_counter(); import dlkit; print(time.perf_counter() - t)"
+    code_fit = (
+        "import time, numpy as np\n"
+        "from dlkit import Sequential\nfrom dlkit.layers import Dense\n"
+        "from dlkit.callbacks import LambdaCallback\n"
+        "x = np.random.rand(256, 784).astype(np.float32); y = np.random.randint(0, 10, 256)\n"
+        "m = Sequential([Dense(32, activation='relu', input_shape=(784,)), Dense(10, activation='softmax')])\n"
+        "m.compile('adam', 'sparse_categorical_crossentropy', metrics=['accuracy'])\n"
+        "t = time.perf_counter(); first = []\n"
+        "cb = LambdaCallback(on_train_batch_end=lambda b, l: first or first.append(time.perf_counter() - t))\n"
+        "m.fit(x, y, epochs=1, verbose=0, callbacks=[cb]); print(first[0])\n")
+    run = lambda code: float(subprocess.run([sys.executable, "-c", code], capture_output=True,  # noqa: E731
+                                            text=True, check=True, cwd=ROOT).stdout.split()[-1])
+    run(code_fit)  # make sure the kernel cache is warm
+    return min(run(code_import) for _ in range(3)), min(run(code_fit) for _ in range(2))
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", default="", help="comma-separated substrings of case modules/names")
+    ap.add_argument("--markdown", help="also write the table to this Markdown file")
+    ap.add_argument("--no-torch", action="store_true", help="skip PyTorch (kernels only)")
+    args = ap.parse_args(argv)
+    os.environ.setdefault("NUMBA_NUM_THREADS", str(THREADS))
+    only = [s.strip().lower() for s in args.only.split(",") if s.strip()]
+    train, kernels = [], []
+    for mod in pkgutil.iter_modules(cases_pkg.__path__):
+        m = importlib.import_module(f"benchmarks.cases.{mod.name}")
+        pick = lambda c: not only or any(s in mod.name or s in c.name.lower() for s in only)  # noqa: E731
+        train += [c for c in getattr(m, "TRAIN", []) if pick(c)]
+        ks = getattr(m, "KERNELS", [])
+        kernels += [c for c in (ks() if callable(ks) else ks) if pick(c)]
+
+    lines = ["| training (samples/s, 2 threads) | batch | dlkit | PyTorch | ratio | floor |",
+             "|---|---:|---:|---:|---:|---:|"]
+    failures = []
+    try:
+        import torch  # noqa: F401
+        have_torch = not args.no_torch
+    except ImportError:
+        have_torch = False
+        print("PyTorch is not installed (pip install -e '.[bench]'); training rows skipped")
+    for case in train if have_torch else []:
+        x, y = case.make_data()
+        d_best, _ = time_dlkit(case, x, y)
+        t_best, _ = time_torch(case, x, y)
+        ratio = d_best / t_best
+        ok = ratio >= case.floor
+        failures += [] if ok else [case.name]
+        lines.append(f"| {case.name} | {case.batch_size} | {d_best:,.0f} | {t_best:,.0f} | "
+                     f"**{ratio:.2f}x** | {case.floor:.1f}x{'' if ok else ' (below)'} |")
+        print(lines[-1], flush=True)
+    if kernels:
+        lines += ["", "| kernel | dlkit GFLOP/s | NumPy matmul GFLOP/s | ratio |",
+                  "|---|---:|---:|---:|"]
+        for k in kernels:
+            d, n = time_kernel(k)
+            lines.append(f"| {k.name} | {d:.1f} | {n:.1f} | {d / n:.2f}x |")
+            print(lines[-1], flush=True)
+    if not only:
+        imp, first = startup_times()
+        lines += ["", f"`import dlkit`: {imp * 1000:.0f} ms (floor < 500 ms); first `fit` to the "
+                      f"end of its first batch with a warm kernel cache: {first:.2f} s (floor < 2 s)"]
+        print(lines[-1])
+    stamp = time.strftime("%Y-%m-%d")
+    text = "\n".join([f"Measured {stamp} on {os.cpu_count()} cores, Python "
+                      f"{sys.version.split()[0]}.", ""] + lines) + "\n"
+    print()
+    print(text)
+    if args.markdown:
+        Path(args.markdown).write_text(text)
+    if failures:
+        print("below floor:", ", ".join(failures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

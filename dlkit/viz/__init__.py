@@ -1,0 +1,32 @@
+"""Plots and widgets: ``from dlkit import viz``; ``viz.optimizer_explorer()``, ``viz.LiveCurves``...
+
+Names load lazily from the submodules below (matplotlib and ipywidgets are imported only when
+a plot is drawn). Each submodule lists its public names in ``__all__``.
+"""
+import importlib
+
+_MODULES = ("render", "surfaces", "explorer", "race", "live", "playground", "training",
+            "filters", "recurrent", "autoencoders", "explain")
+
+
+def __getattr__(name):
+    for mod in _MODULES:
+        try:
+            m = importlib.import_module(f"dlkit.viz.{mod}")
+        except ModuleNotFoundError as e:
+            if e.name == f"dlkit.viz.{mod}":
+                continue
+            raise
+        if name in getattr(m, "__all__", ()):
+            return getattr(m, name)
+    raise AttributeError(f"dlkit.viz has no attribute {name!r}")
+
+
+def __dir__():
+    names = []
+    for mod in _MODULES:
+        try:
+            names += list(getattr(importlib.import_module(f"dlkit.viz.{mod}"), "__all__", ()))
+        except ModuleNotFoundError:
+            pass
+    return sorted(names)
