@@ -7,6 +7,7 @@ Training, step by step (``fit`` and ``train_step`` below are the whole algorithm
         for each batch (xb, yb):
             y_hat = layer_k(...layer_1(xb))          forward, each layer caching what it needs
             loss, dL/dy_hat = loss(yb, y_hat)          (or dL/dz from the logits: fused head)
+              + the terms layers add (a VAE's KL), whose gradient their backward includes
             for each layer, last to first: dL/dx = layer.backward(dL/dy)
             optimizer.apply(grads, params)
             callbacks (progress bar, live curves, early stopping)
@@ -174,6 +175,12 @@ class Sequential(Layer):
         return sum(layer.regularization_loss() for layer in self.layers
                    if hasattr(layer, "regularization_loss"))
 
+    def added_loss(self):
+        """Loss terms the layers added in the last forward pass (a VAE's KL divergence), as
+        means over the batch. Protocol: a layer with ``added_loss()`` reports its term, and its
+        ``backward`` already includes that term's gradient; the model only adds the values."""
+        return sum(layer.added_loss() for layer in self.layers if hasattr(layer, "added_loss"))
+
     # -- compile ----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
         """Choose the optimizer, the loss and the metrics (names or objects, as Keras)."""
@@ -216,13 +223,7 @@ class Sequential(Layer):
             self.build((None,) + x.shape[1:])
         if not self._resolved:
             self._resolve_metrics()
-        if x.shape[1:] != self.input_shape[1:]:
-            first = self.layers[0]
-            raise ShapeError(
-                f"{what}: layer {first.name!r} ({type(first).__name__}) expects input of shape "
-                f"{self.input_shape} (batch first), got x of shape {x.shape}"
-                + (f"; reshape it, e.g. x.reshape(len(x), {', '.join(map(str, self.input_shape[1:]))})"
-                   if np.prod(x.shape[1:]) == np.prod(self.input_shape[1:]) else ""))
+        self._check_x(x, what)
         x = np.ascontiguousarray(x, dtype=self.dtype)
         _check_finite(x, "x")
         if y is None:
@@ -233,6 +234,17 @@ class Sequential(Layer):
         if not self.loss.sparse:
             _check_finite(y, "y")
         return x, y
+
+    def _check_x(self, x, what):
+        if x.shape[1:] != self.input_shape[1:]:
+            first = self.layers[0]
+            hint = ""
+            if np.prod(x.shape[1:]) == np.prod(self.input_shape[1:]):
+                hint = ("; reshape it, e.g. x.reshape(len(x), "
+                        f"{', '.join(map(str, self.input_shape[1:]))})")
+            raise ShapeError(
+                f"{what}: layer {first.name!r} ({type(first).__name__}) expects input of shape "
+                f"{self.input_shape} (batch first), got x of shape {x.shape}{hint}")
 
     # -- training ---------------------------------------------------------------------------
     def train_step(self, xb, yb):
@@ -250,7 +262,8 @@ class Sequential(Layer):
                                                  y_hat.reshape(-1, k))
             self.backward(dy.reshape(y_hat.shape))
         self.optimizer.apply(self._grads_list, self._params_list)
-        return total, y_hat.size // y_hat.shape[-1], y_hat
+        rows = y_hat.size // y_hat.shape[-1]
+        return total + self.added_loss() * rows, rows, y_hat
 
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, initial_epoch=0):
@@ -365,10 +378,7 @@ class Sequential(Layer):
         if not self.built:
             self.build((None,) + np.shape(x)[1:])
         x = np.asarray(x)
-        if x.shape[1:] != self.input_shape[1:]:
-            first = self.layers[0]
-            raise ShapeError(f"predict: layer {first.name!r} ({type(first).__name__}) expects "
-                             f"input of shape {self.input_shape}, got x of shape {x.shape}")
+        self._check_x(x, "predict")
         x = np.ascontiguousarray(x, dtype=self.dtype)
         with single_threaded_blas():
             outs = [self.forward(x[i:i + batch_size]).copy() for i in range(0, len(x), batch_size)]
@@ -399,6 +409,7 @@ class Sequential(Layer):
                 loss_sum += self.loss.value_and_grad_logits(t, z.reshape(-1, k))[0]
             else:
                 loss_sum += self.loss.value_and_grad(t, y_hat.reshape(-1, k))[0]
+            loss_sum += self.added_loss() * (y_hat.size // k)
             rows += y_hat.size // k
             for j, m in enumerate(self.metrics):
                 s, c = m.update(yb, y_hat)

@@ -1,7 +1,7 @@
 """Dense, Activation, Dropout, Flatten, Reshape."""
 import numpy as np
 
-from .. import activations, regularizers
+from .. import activations, initializers, regularizers
 from ..errors import ShapeError
 from .base import Layer
 
@@ -23,6 +23,7 @@ class Dense(Layer):
         self.use_bias = use_bias
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
+        initializers.get(kernel_initializer), initializers.get(bias_initializer)  # fail early
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self._act, self._alpha = activations.code(self.activation)
 

@@ -1,0 +1,32 @@
+"""The repository's contracts: the README's commands, CI, and a cheap import."""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ci_runs_exactly_the_readme_test_command():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    m = re.search(r"# run every test\n(.+)\n", readme)
+    assert m, "README must show the test command under a '# run every test' comment"
+    command = m.group(1).strip()
+    ci_lines = [l.strip() for l in ci.splitlines() if l.strip() and not l.strip().startswith("#")]
+    assert ci_lines[-1] == command
+
+
+def test_import_dlkit_loads_no_numba_and_no_plotting():
+    code = ("import sys, dlkit; from dlkit import Sequential; from dlkit.layers import Dense; "
+            "import dlkit.optimizers, dlkit.losses, dlkit.datasets; "
+            "print(sorted(m for m in ('numba', 'matplotlib', 'ipywidgets', 'torch', 'pooch') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_bundled_data_is_package_data():
+    toml = (ROOT / "pyproject.toml").read_text()
+    assert '"data/*.gz"' in toml
+    assert (ROOT / "dlkit" / "datasets" / "data" / "t10k-images-idx3-ubyte.gz").exists()
