@@ -5,5 +5,10 @@ Keras-ordered get_weights/set_weights.
 """
 from .base import Layer, get_layer_class
 from .core import Activation, Dense, Dropout, Flatten, Reshape
+from .conv import Conv2D
+from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
+from .reshaping import UpSampling2D, ZeroPadding2D
 
 __all__ = ["Layer", "get_layer_class", "Dense", "Activation", "Dropout", "Flatten", "Reshape"]
+__all__ += ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
+            "UpSampling2D", "ZeroPadding2D"]

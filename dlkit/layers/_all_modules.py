@@ -1,3 +1,4 @@
 """Imports every module that defines layers, so that all layer classes are registered
 (for loading saved models). Add one line here when you add a layer module."""
 from . import core  # noqa: F401
+from . import conv, pooling, reshaping  # noqa: F401

@@ -1,0 +1,210 @@
+"""Conv2D kernels, channels-last: x (N, H, W, C), kernel w (kh, kw, C, F), z (N, H', W', F).
+
+Two ways to compute the same sums (``dlkit.reference.conv`` is the definition):
+
+* im2col + GEMM: copy every window into a row of ``cols`` (N H' W', kh kw C), then one matrix
+  product z = cols @ W2 with W2 = w.reshape(kh kw C, F). BLAS does the arithmetic, so this wins
+  when kh kw C is large enough for a good GEMM (the second conv of the book's CNN: 288).
+* direct loops: for each output pixel, accumulate the kh kw C taps into F outputs; the inner
+  loop runs over F and vectorises. It wins when kh kw C is tiny (a first layer on grey images:
+  9), where a GEMM with inner dimension 9 runs at a fraction of BLAS's speed and the copy into
+  ``cols`` costs as much as the arithmetic.
+
+Both split the batch into ``nt`` chunks run by a ``prange`` (one per core): each chunk does its
+own im2col and its own single-threaded BLAS call, and weight gradients are summed per chunk and
+then added in a fixed order, so results do not depend on thread timing.
+Geometry (``kh, kw, sh, sw, pt, pl``): kernel size, strides, padding before each axis (top, left),
+from ``dlkit.layers.geometry``; positions in the padding read as 0.
+"""
+import numpy as np
+
+from ._jit import jit, pjit, prange
+from .activations import LINEAR, SOFTMAX, backward_flat, forward_flat, softmax_backward_rows, softmax_rows
+
+
+@jit
+def im2col(x, kh, kw, sh, sw, pt, pl, ho, wo, cols):
+    """x: (n, H, W, C) -> cols: (n ho wo, kh kw C); row (b, i, j), column (di, dj, c)."""
+    n, h, w, c = x.shape
+    r = 0
+    for b in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                for di in range(kh):
+                    hi = i * sh + di - pt
+                    for dj in range(kw):
+                        wj = j * sw + dj - pl
+                        col = (di * kw + dj) * c
+                        if 0 <= hi < h and 0 <= wj < w:
+                            for k in range(c):
+                                cols[r, col + k] = x[b, hi, wj, k]
+                        else:
+                            for k in range(c):
+                                cols[r, col + k] = 0.0
+                r += 1
+
+
+@jit
+def col2im(cols, kh, kw, sh, sw, pt, pl, ho, wo, dx):
+    """The adjoint of im2col: dx (n, H, W, C) = sum of every window row of cols put back in place
+    (overlapping windows add up; values that fell in the padding are dropped)."""
+    n, h, w, c = dx.shape
+    dx[...] = 0.0
+    r = 0
+    for b in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                for di in range(kh):
+                    hi = i * sh + di - pt
+                    if hi < 0 or hi >= h:
+                        continue
+                    for dj in range(kw):
+                        wj = j * sw + dj - pl
+                        if 0 <= wj < w:
+                            col = (di * kw + dj) * c
+                            for k in range(c):
+                                dx[b, hi, wj, k] += cols[r, col + k]
+                r += 1
+
+
+@jit
+def _bias_act(z2, b, act, alpha, y2):
+    """z += b per row, then y = f(z). z2, y2: (rows, F)."""
+    rows, f = z2.shape
+    for r in range(rows):
+        for k in range(f):
+            z2[r, k] += b[k]
+    if act == SOFTMAX:
+        softmax_rows(z2, y2)
+    elif act != LINEAR:
+        forward_flat(z2.reshape(-1), act, alpha, y2.reshape(-1))
+
+
+@jit
+def _act_grad(z2, y2, dy2, act, alpha, dz2):
+    if act == SOFTMAX:
+        softmax_backward_rows(y2, dy2, dz2)
+    elif act != LINEAR:
+        backward_flat(z2.reshape(-1), y2.reshape(-1), dy2.reshape(-1), act, alpha, dz2.reshape(-1))
+
+
+@jit
+def _direct_chunk(x, w, kh, kw, sh, sw, pt, pl, z):
+    """z (n, ho, wo, F) = x * w by direct loops; the inner loop over F vectorises."""
+    n, h, wd, c = x.shape
+    ho, wo, f = z.shape[1], z.shape[2], z.shape[3]
+    for b in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                for k in range(f):
+                    z[b, i, j, k] = 0.0
+                for di in range(kh):
+                    hi = i * sh + di - pt
+                    if hi < 0 or hi >= h:
+                        continue
+                    for dj in range(kw):
+                        wj = j * sw + dj - pl
+                        if wj < 0 or wj >= wd:
+                            continue
+                        for ci in range(c):
+                            v = x[b, hi, wj, ci]
+                            for k in range(f):
+                                z[b, i, j, k] += v * w[di, dj, ci, k]
+
+
+@jit
+def _direct_weight_grad_chunk(x, dz, kh, kw, sh, sw, pt, pl, dw):
+    """dw (kh, kw, C, F) = sum over positions of x_window^T dz, by direct loops."""
+    n, h, wd, c = x.shape
+    ho, wo, f = dz.shape[1], dz.shape[2], dz.shape[3]
+    dw[...] = 0.0
+    for b in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                for di in range(kh):
+                    hi = i * sh + di - pt
+                    if hi < 0 or hi >= h:
+                        continue
+                    for dj in range(kw):
+                        wj = j * sw + dj - pl
+                        if wj < 0 or wj >= wd:
+                            continue
+                        for ci in range(c):
+                            v = x[b, hi, wj, ci]
+                            for k in range(f):
+                                dw[di, dj, ci, k] += v * dz[b, i, j, k]
+
+
+@jit
+def _bounds(t, nt, n):
+    return t * n // nt, (t + 1) * n // nt
+
+
+@pjit
+def forward(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, cols, z, y):
+    """z = conv(x, w) + b, y = f(z). x: (N, H, W, C); w: (kh, kw, C, F); z, y: (N, H', W', F).
+
+    cols: (N H' W', kh kw C), filled with the windows (kept for backward) unless ``direct``.
+    For the linear activation pass the same array as z and y.
+    """
+    n, ho, wo, f = z.shape
+    w2 = w.reshape(-1, f)
+    for t in prange(nt):
+        lo, hi = _bounds(t, nt, n)
+        r0, r1 = lo * ho * wo, hi * ho * wo
+        z2 = z[lo:hi].reshape(-1, f)
+        if direct:
+            _direct_chunk(x[lo:hi], w, kh, kw, sh, sw, pt, pl, z[lo:hi])
+        else:
+            im2col(x[lo:hi], kh, kw, sh, sw, pt, pl, ho, wo, cols[r0:r1])
+            np.dot(cols[r0:r1], w2, z2)
+        _bias_act(z2, b, act, alpha, y[lo:hi].reshape(-1, f))
+
+
+@pjit
+def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, need_dx,
+             cols, dz, dcols, dw_parts, db_parts, dw, db, dx):
+    """Given dy = dL/dy (N, H', W', F): dz = dy f'(z), dw = sum windows^T dz, db = sum dz,
+    dx = col2im(dz W2^T) (only when need_dx).
+
+    cols: the windows forward stored (GEMM path); dcols: scratch like cols; dw_parts (nt, kh, kw,
+    C, F) and db_parts (nt, F): per-chunk sums. For the linear activation pass dy itself as dz.
+    """
+    n, ho, wo, f = z.shape
+    w2 = w.reshape(-1, f)
+    for t in prange(nt):
+        lo, hi = _bounds(t, nt, n)
+        r0, r1 = lo * ho * wo, hi * ho * wo
+        dz2 = dz[lo:hi].reshape(-1, f)
+        _act_grad(z[lo:hi].reshape(-1, f), y[lo:hi].reshape(-1, f), dy[lo:hi].reshape(-1, f),
+                  act, alpha, dz2)
+        if direct:
+            _direct_weight_grad_chunk(x[lo:hi], dz[lo:hi], kh, kw, sh, sw, pt, pl, dw_parts[t])
+        else:
+            np.dot(cols[r0:r1].T, dz2, dw_parts[t].reshape(-1, f))
+        for k in range(f):
+            db_parts[t, k] = 0.0
+        for r in range(dz2.shape[0]):
+            for k in range(f):
+                db_parts[t, k] += dz2[r, k]
+        if need_dx:
+            np.dot(dz2, w2.T, dcols[r0:r1])
+            col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])
+    dw[...] = dw_parts[0]
+    db[:] = db_parts[0]
+    for t in range(1, nt):
+        dw += dw_parts[t]
+        db += db_parts[t]
+
+
+@pjit
+def input_grad(dz, w, kh, kw, sh, sw, pt, pl, nt, dcols, dx):
+    """dx (N, H, W, C) = col2im(dz W2^T) for dz (N, H', W', F): the input gradient alone, which
+    is also the forward pass of a transposed convolution."""
+    n, ho, wo, f = dz.shape
+    w2 = w.reshape(-1, f)
+    for t in prange(nt):
+        lo, hi = _bounds(t, nt, n)
+        r0, r1 = lo * ho * wo, hi * ho * wo
+        np.dot(dz[lo:hi].reshape(-1, f), w2.T, dcols[r0:r1])
+        col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])

@@ -1,0 +1,137 @@
+"""Pooling and upsampling kernels, channels-last: x (N, H, W, C) -> y (N, H', W', C).
+
+Geometry arguments as in ``dlkit.kernels.conv``: window (ph, pw), strides (sh, sw), padding
+before each axis (pt, pl). The inner loops run over channels, which are contiguous, so they
+vectorise. ``dlkit.reference.conv`` holds the NumPy definitions these are tested against.
+"""
+import numpy as np
+
+from ._jit import jit, pjit, prange
+
+
+@jit
+def _bounds(t, nt, n):
+    return t * n // nt, (t + 1) * n // nt
+
+
+@jit
+def _max_chunk(x, ph, pw, sh, sw, pt, pl, y, arg):
+    n, h, w, c = x.shape
+    ho, wo = y.shape[1], y.shape[2]
+    for b in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                first = True
+                for di in range(ph):
+                    hi = i * sh + di - pt
+                    if hi < 0 or hi >= h:
+                        continue
+                    for dj in range(pw):
+                        wj = j * sw + dj - pl
+                        if wj < 0 or wj >= w:
+                            continue
+                        p = hi * w + wj
+                        if first:
+                            for k in range(c):
+                                y[b, i, j, k] = x[b, hi, wj, k]
+                                arg[b, i, j, k] = p
+                            first = False
+                        else:
+                            for k in range(c):
+                                v = x[b, hi, wj, k]
+                                # strict > keeps the first maximum, as argmax does
+                                if v > y[b, i, j, k]:
+                                    y[b, i, j, k] = v
+                                    arg[b, i, j, k] = p
+
+
+@pjit
+def max_forward(x, ph, pw, sh, sw, pt, pl, nt, y, arg):
+    """y = the maximum of each window (positions in the padding are skipped);
+    arg (N, H', W', C) int32 = where it was, as the flat index h W + w into x's plane."""
+    n = x.shape[0]
+    for t in prange(nt):
+        lo, hi = _bounds(t, nt, n)
+        _max_chunk(x[lo:hi], ph, pw, sh, sw, pt, pl, y[lo:hi], arg[lo:hi])
+
+
+@pjit
+def max_backward(dy, arg, nt, dx):
+    """dx (N, H, W, C): each dy goes to where its window's maximum was; 0 elsewhere."""
+    n, h, w, c = dx.shape
+    ho, wo = dy.shape[1], dy.shape[2]
+    for t in prange(nt):
+        lo, hi = _bounds(t, nt, n)
+        dx[lo:hi] = 0.0
+        for b in range(lo, hi):
+            for i in range(ho):
+                for j in range(wo):
+                    for k in range(c):
+                        p = arg[b, i, j, k]
+                        dx[b, p // w, p % w, k] += dy[b, i, j, k]
+
+
+@jit
+def _window_count(i, j, ph, pw, sh, sw, pt, pl, h, w):
+    """How many positions of window (i, j) lie inside the H x W input."""
+    h0, w0 = max(i * sh - pt, 0), max(j * sw - pl, 0)
+    h1, w1 = min(i * sh - pt + ph, h), min(j * sw - pl + pw, w)
+    return (h1 - h0) * (w1 - w0)
+
+
+@jit
+def avg_forward(x, ph, pw, sh, sw, pt, pl, y):
+    """y = the mean of each window over the positions inside x (padding not counted, as Keras)."""
+    n, h, w, c = x.shape
+    ho, wo = y.shape[1], y.shape[2]
+    for b in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                inv = 1.0 / _window_count(i, j, ph, pw, sh, sw, pt, pl, h, w)
+                for k in range(c):
+                    y[b, i, j, k] = 0.0
+                for hi in range(max(i * sh - pt, 0), min(i * sh - pt + ph, h)):
+                    for wj in range(max(j * sw - pl, 0), min(j * sw - pl + pw, w)):
+                        for k in range(c):
+                            y[b, i, j, k] += x[b, hi, wj, k]
+                for k in range(c):
+                    y[b, i, j, k] *= inv
+
+
+@jit
+def avg_backward(dy, ph, pw, sh, sw, pt, pl, dx):
+    """dx: each window's dy / count added to every position of the window inside x."""
+    n, h, w, c = dx.shape
+    ho, wo = dy.shape[1], dy.shape[2]
+    dx[...] = 0.0
+    for b in range(n):
+        for i in range(ho):
+            for j in range(wo):
+                inv = 1.0 / _window_count(i, j, ph, pw, sh, sw, pt, pl, h, w)
+                for hi in range(max(i * sh - pt, 0), min(i * sh - pt + ph, h)):
+                    for wj in range(max(j * sw - pl, 0), min(j * sw - pl + pw, w)):
+                        for k in range(c):
+                            dx[b, hi, wj, k] += dy[b, i, j, k] * inv
+
+
+@jit
+def upsample_forward(x, fh, fw, y):
+    """Nearest neighbour: y[n, i, j] = x[n, i // fh, j // fw]."""
+    n, h, w, c = y.shape
+    for b in range(n):
+        for i in range(h):
+            for j in range(w):
+                for k in range(c):
+                    y[b, i, j, k] = x[b, i // fh, j // fw, k]
+
+
+@jit
+def upsample_backward(dy, fh, fw, dx):
+    """dx[n, i, j] = the sum of dy over pixel (i, j)'s fh x fw copies."""
+    n, h, w, c = dy.shape
+    dx[...] = 0.0
+    for b in range(n):
+        for i in range(h):
+            for j in range(w):
+                for k in range(c):
+                    dx[b, i // fh, j // fw, k] += dy[b, i, j, k]

@@ -1,0 +1,209 @@
+"""Conv2D and Conv2DTranspose, channels-last as in Keras.
+
+Conv2D:           x: (N, H, W, C) -> y: (N, H', W', F),  y = f(conv(x, kernel) + bias)
+Conv2DTranspose:  x: (N, H, W, C) -> y: (N, H s, W s, F) ("same"), the adjoint of a convolution
+Output sizes come from ``dlkit.layers.geometry``; the kernels are in ``dlkit.kernels.conv`` and
+the NumPy definition they are tested against in ``dlkit.reference.conv``.
+"""
+import math
+
+import numpy as np
+
+from .. import activations, regularizers
+from ..errors import ShapeError
+from .base import Layer
+from .geometry import (normalize_padding, normalize_tuple, pad_amounts, transpose_output_length,
+                       window_geometry)
+
+# Direct loops beat im2col + GEMM when a window holds this few numbers (kh kw C): measured on
+# the book's first layer (3x3x1 = 9), where the GEMM's inner dimension is too short for BLAS.
+DIRECT_MAX_WINDOW = 16
+# Below this many multiply-adds per batch one thread is faster than waking the second one.
+PARALLEL_MIN_FLOPS = 200_000
+
+
+def _threads(n, flops):
+    """How many chunks (threads) a kernel call should split a batch of n samples into."""
+    if flops < PARALLEL_MIN_FLOPS:
+        return 1
+    import numba
+
+    return max(1, min(numba.get_num_threads(), n))
+
+
+def check_image_input(layer, x):
+    """Rank and channel checks with messages that say what to do, then the usual checks."""
+    who = f"{type(layer).__name__} layer {layer.name!r}" if layer.name else type(layer).__name__
+    if x.ndim == 2:
+        d = x.shape[1]
+        side = math.isqrt(d)
+        hint = (f"; add Reshape(({side}, {side}, 1)) before it (or x.reshape(-1, {side}, {side}, 1))"
+                if side * side == d else "; reshape it to (N, height, width, channels)")
+        raise ShapeError(f"{who} expects images of shape (N, H, W, C), got a rank-2 input of "
+                         f"shape {x.shape}{hint}")
+    if x.ndim != 4:
+        raise ShapeError(f"{who} expects images of shape (N, H, W, C), got shape {x.shape}"
+                         + ("; add the channel axis: x[..., None]" if x.ndim == 3 else ""))
+    if layer.built and x.shape[-1] != layer.input_shape[-1]:
+        raise ShapeError(f"{who} was built for {layer.input_shape[-1]} input channel(s), got "
+                         f"{x.shape[-1]} (input shape {x.shape}); inputs are channels-last "
+                         f"(N, H, W, C)")
+    return Layer._check_input(layer, x)
+
+
+def check_image_shape(layer, input_shape):
+    if len(input_shape) != 4:
+        raise ShapeError(f"{type(layer).__name__} expects images (N, H, W, C), got input shape "
+                         f"{input_shape}" + ("; add Reshape((28, 28, 1)) before it"
+                                             if len(input_shape) == 2 else ""))
+    if any(s is None for s in input_shape[1:]):
+        raise ShapeError(f"{type(layer).__name__} needs known H, W and C, got {input_shape}")
+
+
+class _ConvBase(Layer):
+    """Arguments, weights and the fused-head protocol shared by Conv2D and Conv2DTranspose."""
+
+    def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
+                 use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(filters, (int, np.integer)) or filters <= 0:
+            raise ValueError(f"{type(self).__name__} filters must be a positive integer, "
+                             f"got {filters!r}")
+        self.filters = int(filters)
+        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
+        self.strides = normalize_tuple(strides, 2, "strides")
+        self.padding = normalize_padding(padding)
+        self.activation = activations.resolve(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = kernel_initializer
+        self.bias_initializer = bias_initializer
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self._act, self._alpha = activations.code(self.activation)
+        self._buffers = {}
+
+    def _add_kernel_and_bias(self, kernel_shape):
+        self.kernel = self.add_weight("kernel", kernel_shape, self.kernel_initializer)
+        self.bias = (self.add_weight("bias", (self.filters,), self.bias_initializer)
+                     if self.use_bias else np.zeros(self.filters, dtype=self.dtype))
+        self._dbias_scratch = np.zeros(self.filters, dtype=self.dtype)
+
+    def _scratch(self, key, shape):
+        """A work array cached on the layer (reallocated when the batch size changes)."""
+        a = self._buffers.get(key)
+        if a is None or a.shape != shape:
+            a = self._buffers[key] = np.empty(shape, dtype=self.dtype)
+        return a
+
+    def _check_input(self, x):
+        return check_image_input(self, x)
+
+    def backward(self, dy):
+        """dy: (N, H', W', F) = dL/dy -> dx (N, H, W, C); fills grads (dL/dkernel, dL/dbias)."""
+        return self._backward(dy, self._act)
+
+    def backward_logits(self, dz):
+        """Backward from dL/dz (the pre-activation), skipping f': the fused loss head uses it."""
+        return self._backward(dz, 0)
+
+    def regularization_loss(self):
+        return self.kernel_regularizer(self.kernel) if self.kernel_regularizer else 0.0
+
+    def _db(self):
+        return self.grads[1] if self.use_bias else self._dbias_scratch
+
+    def get_config(self):
+        cfg = {**super().get_config(), "filters": self.filters,
+               "kernel_size": list(self.kernel_size), "strides": list(self.strides),
+               "padding": self.padding, "activation": self.activation, "use_bias": self.use_bias,
+               "kernel_initializer": self.kernel_initializer,
+               "bias_initializer": self.bias_initializer}
+        if self.kernel_regularizer is not None:
+            cfg["kernel_regularizer"] = self.kernel_regularizer.get_config()
+        return cfg
+
+    def _repr_args(self):
+        s = f"{self.filters}, {self.kernel_size}"
+        if self.strides != (1, 1):
+            s += f", strides={self.strides}"
+        if self.padding != "valid":
+            s += f", padding={self.padding!r}"
+        if self.activation != "linear":
+            s += f", activation={self.activation!r}"
+        return s
+
+
+class Conv2D(_ConvBase):
+    """2-D convolution (cross-correlation, as every framework computes it):
+
+        z[n, i, j, f] = b[f] + sum_{di, dj, c} x_pad[n, i sh + di, j sw + dj, c] w[di, dj, c, f]
+        y = activation(z)
+
+    x: (N, H, W, C) -> y: (N, H', W', filters); kernel (kh, kw, C, filters), bias (filters,)
+    (Keras's layout, so Keras weights load unchanged). H' = (H - kh) // sh + 1 for
+    padding="valid", ceil(H / sh) for "same" (``dlkit.layers.geometry``).
+    Not supported (Keras has them): dilation_rate, groups, channels_first.
+    """
+
+    def build(self, input_shape):
+        check_image_shape(self, input_shape)
+        self._add_kernel_and_bias(self.kernel_size + (input_shape[-1], self.filters))
+        super().build(input_shape)
+        h, w = input_shape[1:3]
+        self._geom = window_geometry((h, w), self.kernel_size, self.strides, self.padding,
+                                     f"Conv2D layer {self.name!r}")
+        window = self.kernel_size[0] * self.kernel_size[1] * input_shape[-1]
+        self._direct = window <= DIRECT_MAX_WINDOW
+
+    def compute_output_shape(self, input_shape):
+        check_image_shape(self, input_shape)
+        ho, wo, _, _ = window_geometry(input_shape[1:3], self.kernel_size, self.strides,
+                                       self.padding, f"Conv2D layer {self.name!r}")
+        return (input_shape[0], ho, wo, self.filters)
+
+    def _flops(self, n):
+        ho, wo = self._geom[:2]
+        kh, kw = self.kernel_size
+        return n * ho * wo * kh * kw * self.input_shape[-1] * self.filters
+
+    def forward(self, x, training=False):
+        from ..kernels import conv
+
+        x = np.ascontiguousarray(self._check_input(x))
+        n = x.shape[0]
+        ho, wo, pt, pl = self._geom
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        rows, window = n * ho * wo, kh * kw * self.input_shape[-1]
+        cols = self._scratch("cols", (1, 1) if self._direct else (rows, window))
+        z = np.empty((n, ho, wo, self.filters), dtype=self.dtype)
+        y = z if self._act == 0 else np.empty_like(z)
+        nt = _threads(n, self._flops(n))
+        conv.forward(x, self.kernel, self.bias, kh, kw, sh, sw, pt, pl, self._act,
+                     self.dtype(self._alpha), nt, self._direct, cols, z, y)
+        self._x, self._z, self._y, self._nt = x, z, y, nt
+        return y
+
+    def _backward(self, dy, act):
+        from ..kernels import conv
+
+        dy = np.ascontiguousarray(dy, dtype=self.dtype)
+        if dy.shape != self._z.shape:
+            raise ShapeError(f"Conv2D {self.name!r}: backward got dy of shape {dy.shape}, "
+                             f"expected {self._z.shape} (the last forward's output)")
+        x, n, nt = self._x, self._x.shape[0], self._nt
+        ho, wo, pt, pl = self._geom
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        rows, window = n * ho * wo, kh * kw * self.input_shape[-1]
+        need_dx = not self.skip_input_grad
+        dz = dy if act == 0 else self._scratch("dz", dy.shape)
+        dcols = self._scratch("dcols", (rows, window) if need_dx else (1, 1))
+        dw_parts = self._scratch("dw_parts", (nt,) + self.kernel.shape)
+        db_parts = self._scratch("db_parts", (nt, self.filters))
+        dx = np.empty_like(x) if need_dx else x
+        conv.backward(x, self.kernel, self._z, self._y, dy, kh, kw, sh, sw, pt, pl, act,
+                      self.dtype(self._alpha), nt, self._direct, need_dx,
+                      self._buffers["cols"], dz, dcols, dw_parts, db_parts, self.grads[0],
+                      self._db(), dx)
+        if self.kernel_regularizer is not None:
+            self.kernel_regularizer.add_gradient(self.kernel, self.grads[0])
+        return dx if need_dx else None
