@@ -14,6 +14,8 @@ from ._random import set_seed  # noqa: E402
 
 _LAZY = {
     "Sequential": ("dlkit.model", "Sequential"),
+    "Model": ("dlkit.functional", "Model"),
+    "Input": ("dlkit.functional", "Input"),
     "load_model": ("dlkit.saving", "load_model"),
     "to_categorical": ("dlkit.utils", "to_categorical"),
 }

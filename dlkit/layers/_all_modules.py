@@ -2,3 +2,5 @@
 (for loading saved models). Add one line here when you add a layer module."""
 from . import core  # noqa: F401
 from . import conv, pooling, reshaping  # noqa: F401
+from . import input, noise, vae  # noqa: F401
+from .. import model, functional  # noqa: F401  (Sequential and Model are layers too)

@@ -158,6 +158,10 @@ class Layer:
         raise NotImplementedError
 
     def __call__(self, x, training=False):
+        if _is_symbolic(x):  # the functional API: Dense(32)(Input(shape=(784,)))
+            from .input import call_symbolic
+
+            return call_symbolic(self, x)
         return self.forward(np.asarray(x), training=training)
 
     # -- configuration ----------------------------------------------------------------------
@@ -184,6 +188,12 @@ class Layer:
         if self.name:
             args = f"{args}, name={self.name!r}" if args else f"name={self.name!r}"
         return f"{type(self).__name__}({args})"
+
+
+def _is_symbolic(x):
+    if isinstance(x, (list, tuple)):
+        return any(getattr(t, "_dlkit_symbolic", False) for t in x)
+    return getattr(x, "_dlkit_symbolic", False)
 
 
 def _as_shape(shape):
