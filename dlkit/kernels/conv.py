@@ -68,7 +68,7 @@ def col2im(cols, kh, kw, sh, sw, pt, pl, ho, wo, dx):
 
 
 @jit
-def _bias_act(z2, b, act, alpha, y2):
+def bias_act(z2, b, act, alpha, y2):
     """z += b per row, then y = f(z). z2, y2: (rows, F)."""
     rows, f = z2.shape
     for r in range(rows):
@@ -81,7 +81,7 @@ def _bias_act(z2, b, act, alpha, y2):
 
 
 @jit
-def _act_grad(z2, y2, dy2, act, alpha, dz2):
+def act_grad(z2, y2, dy2, act, alpha, dz2):
     if act == SOFTMAX:
         softmax_backward_rows(y2, dy2, dz2)
     elif act != LINEAR:
@@ -158,7 +158,7 @@ def forward(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, cols, z, y)
         else:
             im2col(x[lo:hi], kh, kw, sh, sw, pt, pl, ho, wo, cols[r0:r1])
             np.dot(cols[r0:r1], w2, z2)
-        _bias_act(z2, b, act, alpha, y[lo:hi].reshape(-1, f))
+        bias_act(z2, b, act, alpha, y[lo:hi].reshape(-1, f))
 
 
 @pjit
@@ -176,7 +176,7 @@ def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, nee
         lo, hi = _bounds(t, nt, n)
         r0, r1 = lo * ho * wo, hi * ho * wo
         dz2 = dz[lo:hi].reshape(-1, f)
-        _act_grad(z[lo:hi].reshape(-1, f), y[lo:hi].reshape(-1, f), dy[lo:hi].reshape(-1, f),
+        act_grad(z[lo:hi].reshape(-1, f), y[lo:hi].reshape(-1, f), dy[lo:hi].reshape(-1, f),
                   act, alpha, dz2)
         if direct:
             _direct_weight_grad_chunk(x[lo:hi], dz[lo:hi], kh, kw, sh, sw, pt, pl, dw_parts[t])

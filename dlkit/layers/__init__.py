@@ -5,14 +5,15 @@ Keras-ordered get_weights/set_weights.
 """
 from .base import Layer, get_layer_class
 from .core import Activation, Dense, Dropout, Flatten, Reshape
-from .conv import Conv2D
+from .conv import Conv2D, Conv2DTranspose
 from .pooling import AveragePooling2D, GlobalAveragePooling2D, MaxPooling2D
 from .reshaping import UpSampling2D, ZeroPadding2D
+from .normalization import BatchNormalization
 from .noise import GaussianNoise, MaskingNoise
 from .vae import Sampling
 from .input import Input
 
 __all__ = ["Layer", "get_layer_class", "Dense", "Activation", "Dropout", "Flatten", "Reshape"]
 __all__ += ["GaussianNoise", "MaskingNoise", "Sampling", "Input"]
-__all__ += ["Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-            "UpSampling2D", "ZeroPadding2D"]
+__all__ += ["Conv2D", "Conv2DTranspose", "MaxPooling2D", "AveragePooling2D",
+            "GlobalAveragePooling2D", "UpSampling2D", "ZeroPadding2D", "BatchNormalization"]

@@ -207,3 +207,73 @@ class Conv2D(_ConvBase):
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.kernel, self.grads[0])
         return dx if need_dx else None
+
+
+class Conv2DTranspose(_ConvBase):
+    """Transposed convolution ("deconvolution"): the adjoint of Conv2D, which spreads each input
+    pixel over a kh x kw window of the output, s pixels apart (Dumoulin & Visin 2016, "A guide
+    to convolution arithmetic"). Decoders use it to upsample with learned weights.
+
+    x: (N, H, W, C) -> y: (N, H', W', filters) with H' = H sh (padding="same") or
+    H sh + max(kh - sh, 0) ("valid"); kernel (kh, kw, filters, C) (Keras's layout: the kernel of
+    the Conv2D from y's shape to x's shape), bias (filters,).
+    forward = Conv2D's input gradient (+ bias, activation); backward uses Conv2D's forward.
+    Not supported (Keras has them): output_padding, dilation_rate.
+    """
+
+    def build(self, input_shape):
+        check_image_shape(self, input_shape)
+        self._add_kernel_and_bias(self.kernel_size + (self.filters, input_shape[-1]))
+        super().build(input_shape)
+        ho, wo = self.output_shape[1:3]
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        self._geom = (ho, wo, pad_amounts(ho, kh, sh, self.padding)[0],
+                      pad_amounts(wo, kw, sw, self.padding)[0])
+
+    def compute_output_shape(self, input_shape):
+        check_image_shape(self, input_shape)
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        return (input_shape[0], transpose_output_length(input_shape[1], kh, sh, self.padding),
+                transpose_output_length(input_shape[2], kw, sw, self.padding), self.filters)
+
+    def forward(self, x, training=False):
+        from ..kernels import conv
+
+        x = np.ascontiguousarray(self._check_input(x))
+        n, h, w, c = x.shape
+        ho, wo, pt, pl = self._geom
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        dcols = self._scratch("dcols", (n * h * w, kh * kw * self.filters))
+        z = np.empty((n, ho, wo, self.filters), dtype=self.dtype)
+        nt = _threads(n, n * h * w * kh * kw * self.filters * c)
+        conv.input_grad(x, self.kernel, kh, kw, sh, sw, pt, pl, nt, dcols, z)
+        y = z if self._act == 0 else np.empty_like(z)
+        conv.bias_act(z.reshape(-1, self.filters), self.bias, self._act, self.dtype(self._alpha),
+                      y.reshape(-1, self.filters))
+        self._x, self._z, self._y, self._nt = x, z, y, nt
+        return y
+
+    def _backward(self, dy, act):
+        from ..kernels import conv
+
+        dy = np.ascontiguousarray(dy, dtype=self.dtype)
+        if dy.shape != self._z.shape:
+            raise ShapeError(f"Conv2DTranspose {self.name!r}: backward got dy of shape "
+                             f"{dy.shape}, expected {self._z.shape}")
+        x, f = self._x, self.filters
+        n, h, w, c = x.shape
+        ho, wo, pt, pl = self._geom
+        (kh, kw), (sh, sw) = self.kernel_size, self.strides
+        dz = dy if act == 0 else self._scratch("dz", dy.shape)
+        conv.act_grad(self._z.reshape(-1, f), self._y.reshape(-1, f), dy.reshape(-1, f), act,
+                      self.dtype(self._alpha), dz.reshape(-1, f))
+        # dx = Conv2D(dz) with this kernel (no bias); it also leaves dz's windows in cols
+        cols = self._scratch("cols", (n * h * w, kh * kw * f))
+        dx = np.empty_like(x)
+        conv.forward(dz, self.kernel, np.zeros(c, self.dtype), kh, kw, sh, sw, pt, pl, 0,
+                     self.dtype(0), self._nt, False, cols, dx, dx)
+        np.dot(cols.T, x.reshape(-1, c), out=self.grads[0].reshape(-1, c))
+        self._db()[:] = dz.reshape(-1, f).sum(axis=0)
+        if self.kernel_regularizer is not None:
+            self.kernel_regularizer.add_gradient(self.kernel, self.grads[0])
+        return None if self.skip_input_grad else dx

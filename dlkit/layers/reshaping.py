@@ -68,7 +68,7 @@ class ZeroPadding2D(Layer):
         if isinstance(padding, int):
             padding = ((padding, padding), (padding, padding))
         elif all(isinstance(p, int) for p in padding):
-            padding = tuple((p, p) for p in normalize_tuple(padding, 2, "padding"))
+            padding = tuple((p, p) for p in padding)
         self.padding = tuple(tuple(int(v) for v in p) for p in padding)
         if len(self.padding) != 2 or any(len(p) != 2 or min(p) < 0 for p in self.padding):
             raise ValueError(f"ZeroPadding2D padding must be an int, (ph, pw) or "
