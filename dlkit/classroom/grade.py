@@ -1,0 +1,394 @@
+"""The autograder: ``python -m dlkit assign grade SRC SUBMISSIONS/ --out grades.csv``.
+
+For each student (``SUBMISSIONS/<student>.ipynb`` or ``SUBMISSIONS/<student>/.../<name>.ipynb``):
+
+1. The grader reads every submission and the solution notebook SRC into memory first, so
+   no student's code can change another's notebook or the tests before they are graded.
+2. It builds the cells to run: a preamble that seeds ``random``, NumPy and dlkit; then the
+   submission's code cells in the student's order, where every test cell (matched by
+   ``grade_id``) and read-only cell is replaced by SRC's version, hidden tests included.
+   A test cell the student deleted is not restored: it scores 0 and is reported "missing".
+   A second cell with the same grade_id is dropped.
+3. A worker process of its own runs the cells in a fresh kernel (``run.py``): an empty
+   working directory, memory / CPU / file-size limits, a per-cell and a per-notebook time
+   limit, no access to SRC, the submissions, the grades files or the other students' folders.
+4. Each test cell scores its points if it ran without an exception, else 0.
+5. After all students ran, the grader alone writes grades.csv (one row per student),
+   grades_tests.csv (one row per student and test) and grades.json, each atomically.
+
+Student status: ok (every cell ran; failed tests just lose points), error (a non-test cell
+raised), timeout, crashed (the kernel died, e.g. out of memory), invalid (not a readable
+notebook), missing (no notebook found for the student).
+"""
+import csv
+import io
+import json
+import multiprocessing
+import os
+import re
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import wait
+from pathlib import Path
+
+import nbformat
+
+from .cells import nbgrader_meta, read_assignment
+from .release import solution_notebooks
+
+__all__ = ["StudentResult", "TestResult", "grade", "find_submissions", "parse_size",
+           "summary_table", "PREAMBLE"]
+
+PREAMBLE = """\
+# inserted by the grader: the same random numbers in every run
+import random as _random
+import numpy as _np
+_random.seed({seed})
+_np.random.seed({seed})
+try:
+    import dlkit as _dlkit
+    _dlkit.set_seed({seed})
+except ImportError:
+    pass
+del _random, _np
+"""
+
+_STATUS_ORDER = ("invalid", "missing", "crashed", "timeout", "error", "ok")
+
+
+@dataclass
+class TestResult:
+    grade_id: str
+    points: float
+    max_points: float
+    status: str          # passed, failed, timeout, missing, not run, crashed
+    detail: str = ""
+
+
+@dataclass
+class StudentResult:
+    student: str
+    status: str
+    score: float
+    max_score: float
+    message: str = ""
+    tests: list = field(default_factory=list)
+    seconds: float = 0.0       # wall time: shown in the summary, not written to the files
+    notebook: object = None    # executed cells for --feedback (not written to grades files)
+
+
+def parse_size(text):
+    """'2G', '512M', '1.5GiB', '1000000' -> bytes."""
+    m = re.fullmatch(r"\s*([\d.]+)\s*([kmgt]?)(i?b)?\s*", str(text), re.I)
+    if not m:
+        raise ValueError(f"not a size: {text!r} (use e.g. 2G, 512M or a number of bytes)")
+    return int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2).lower() or " "))
+
+
+def _clean(text, limit=300):
+    """One line, no memory addresses (they differ run to run), at most ``limit`` characters."""
+    text = re.sub(r"0x[0-9a-fA-F]+", "0x…", " ".join(str(text).split()))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def find_submissions(folder, notebook_name):
+    """[(student, path or None)] sorted by student.
+
+    ``folder/<student>.ipynb``, or ``folder/<student>/`` holding ``notebook_name`` anywhere
+    below it (nbgrader's submitted/<student>/<assignment>/ layout), or its only notebook.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no submissions folder at {folder}")
+    found = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith("."):
+            continue
+        if entry.is_file() and entry.suffix == ".ipynb":
+            found.append((entry.stem, entry))
+        elif entry.is_dir():
+            nbs = sorted(p for p in entry.rglob("*.ipynb")
+                         if ".ipynb_checkpoints" not in p.parts and p.is_file())
+            named = [p for p in nbs if p.name == notebook_name]
+            found.append((entry.name, named[0] if named else (nbs[0] if len(nbs) == 1 else None)))
+    return found
+
+
+def _plan(nb, assignment, seed):
+    """Cells to run for one submission, and notes about dropped duplicates."""
+    cells, seen, notes = [{"source": PREAMBLE.format(seed=seed), "kind": "preamble"}], set(), []
+    for cell in nb.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        gid = nbgrader_meta(cell).get("grade_id")
+        test = assignment.test(gid) if isinstance(gid, str) else None
+        if test is not None or (isinstance(gid, str) and gid in assignment.readonly):
+            if gid in seen:
+                notes.append(f"a second cell {gid!r} was dropped")
+                continue
+            seen.add(gid)
+            src = test.source if test is not None else assignment.readonly[gid]
+            cells.append({"source": src, "kind": "test" if test else "readonly", "grade_id": gid})
+        else:
+            src = cell.get("source", "")
+            cells.append({"source": src if isinstance(src, str) else "".join(src),
+                          "kind": "student"})
+    return cells, notes
+
+
+def _score(student, assignment, plan, notes, run):
+    """A StudentResult from the plan and the worker's per-cell results."""
+    by_gid = {c.get("grade_id"): i for i, c in enumerate(plan) if c["kind"] == "test"}
+    cells = run.get("cells") or [{"status": "not run"} for _ in plan]
+    tests = []
+    for t in assignment.tests:
+        i = by_gid.get(t.grade_id)
+        if i is None:
+            tests.append(TestResult(t.grade_id, 0.0, t.points, "missing",
+                                    "the test cell was deleted from the notebook"))
+            continue
+        r = cells[i]
+        st = {"ok": "passed", "error": "failed"}.get(r["status"], r["status"])
+        detail = _clean(f"{r.get('ename', '')}: {r.get('evalue', '')}") if st != "passed" else ""
+        tests.append(TestResult(t.grade_id, t.points if st == "passed" else 0.0, t.points, st,
+                                detail if r.get("ename") else ""))
+    status, messages = "ok", []
+    if run.get("kernel") in ("crashed", "timeout"):
+        status = run["kernel"]
+        messages.append(run.get("message", ""))
+    for i, (c, r) in enumerate(zip(plan, cells)):
+        if c["kind"] != "test" and r["status"] in ("error", "timeout"):
+            if status == "ok":
+                status = r["status"]
+            messages.append(_clean(f"cell {i} ({c['kind']}): {r.get('ename')}: "
+                                   f"{r.get('evalue', '')}", 160))
+            break
+        if c["kind"] == "test" and r["status"] == "timeout" and status == "ok":
+            status = "timeout"
+            messages.append(f"test cell {c['grade_id']!r} ran longer than the time limit")
+    missing = [t.grade_id for t in tests if t.status == "missing"]
+    if missing:
+        messages.append("missing test cells: " + ", ".join(missing))
+    messages += notes
+    score = sum(t.points for t in tests)
+    return StudentResult(student, status, score, assignment.max_score,
+                         "; ".join(m for m in messages if m), tests)
+
+
+def _guard_config(src, submissions, outputs, private, workdir, connection_file):
+    """What the student's kernel may not touch (see _guard)."""
+    import dlkit
+
+    essential = [Path(dlkit.__file__).resolve().parent, Path(sys.prefix).resolve(),
+                 Path(os.__file__).resolve().parent]
+    src_dir = src.resolve().parent
+    trees = [str(submissions.resolve()), str(private)]
+    if not any(e == src_dir or src_dir in e.parents for e in essential):
+        trees.append(str(src_dir))   # the whole solution folder, unless the library lives there
+    return {"trees": trees, "files": [str(src.resolve())] + [str(p.resolve()) for p in outputs],
+            "ipynb_trees": [str(src_dir)], "allow": [str(workdir), str(connection_file)]}
+
+
+def _output_paths(out):
+    out = Path(out)
+    return out, out.with_name(out.stem + "_tests.csv"), out.with_suffix(".json")
+
+
+def _write_atomic(path, text):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", newline="") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def write_grades(results, assignment, out):
+    """grades.csv, grades_tests.csv, grades.json (same stem as ``out``); returns the paths."""
+    paths = _output_paths(out)
+    ids = [t.grade_id for t in assignment.tests]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student", "status", "score", "max_score", *ids, "message"])
+    for r in results:
+        pts = {t.grade_id: t.points for t in r.tests}
+        w.writerow([r.student, r.status, f"{r.score:g}", f"{r.max_score:g}",
+                    *(f"{pts.get(i, 0):g}" for i in ids), r.message])
+    _write_atomic(paths[0], buf.getvalue())
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student", "grade_id", "points", "max_points", "status", "detail"])
+    for r in results:
+        for t in r.tests:
+            w.writerow([r.student, t.grade_id, f"{t.points:g}", f"{t.max_points:g}", t.status,
+                        t.detail])
+    _write_atomic(paths[1], buf.getvalue())
+    doc = {"assignment": assignment.name, "max_score": assignment.max_score,
+           "tests": [{"grade_id": t.grade_id, "points": t.points} for t in assignment.tests],
+           "students": [{k: v for k, v in asdict(r).items() if k not in ("seconds", "notebook")}
+                        for r in results]}
+    _write_atomic(paths[2], json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    return paths
+
+
+def _feedback(path, plan, run):
+    """The executed notebook (hidden tests included) for the teacher, written after grading."""
+    cells = []
+    for c, r in zip(plan, run.get("cells") or []):
+        cell = nbformat.v4.new_code_cell(c["source"])
+        cell.outputs = [nbformat.from_dict(o) for o in r.get("outputs", [])]
+        cell.metadata["grader"] = {"kind": c["kind"], "status": r["status"]}
+        cells.append(cell)
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
+
+
+def grade(src, submissions, out="grades.csv", *, cell_timeout=60, timeout=300, memory="2G",
+          jobs=2, seed=0, progress=True, feedback=None):
+    """Grade every submission of one assignment; returns [StudentResult] sorted by student.
+
+    src: the solution notebook (or a folder holding exactly one); submissions: the folder;
+    out: grades.csv path (grades_tests.csv and grades.json are written beside it);
+    cell_timeout / timeout: seconds per cell / per notebook; memory: per-kernel address-space
+    limit ("2G"); jobs: students graded at once; seed: for the preamble; feedback: a folder
+    for the executed notebooks (written after grading), or None.
+    """
+    srcs = solution_notebooks(src)
+    if len(srcs) != 1:
+        raise ValueError(f"{src} holds {len(srcs)} notebooks; pass the solution notebook of "
+                         "the assignment to grade")
+    src, submissions = srcs[0], Path(submissions)
+    assignment = read_assignment(nbformat.read(src, as_version=4), src.name)
+    outputs = _output_paths(out)
+    for p in outputs:
+        if submissions.resolve() in p.resolve().parents:
+            raise ValueError(f"write the grades outside the submissions folder (got {out})")
+    # 1. everything read into memory before any student code runs
+    entries = []
+    for student, path in find_submissions(submissions, src.name):
+        if path is None:
+            entries.append((student, None, "no notebook found for this student"))
+            continue
+        try:
+            entries.append((student, nbformat.reads(path.read_text("utf-8"), as_version=4), ""))
+        except Exception as e:   # corrupt JSON, not a notebook, not UTF-8
+            entries.append((student, None, _clean(f"not a readable notebook: "
+                                                  f"{type(e).__name__}: {e}", 200)))
+    mem = parse_size(memory) if memory else None
+    private = Path(tempfile.mkdtemp(prefix="dlkit-grade-")).resolve()   # mode 0700
+    ctx = multiprocessing.get_context("spawn")
+    results, pending, running = {}, [], {}
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+           "NUMBA_NUM_THREADS": "1", "PYTHONHASHSEED": str(seed), "MPLBACKEND": "Agg",
+           "PYTHONPATH": os.pathsep.join(filter(None, [
+               str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")]))}
+    plans = {}
+    for k, (student, nb, error) in enumerate(entries):
+        if nb is None:
+            status = "missing" if error.startswith("no notebook") else "invalid"
+            results[student] = StudentResult(
+                student, status, 0.0, assignment.max_score, error,
+                [TestResult(t.grade_id, 0.0, t.points, "not run") for t in assignment.tests])
+            continue
+        plan, notes = _plan(nb, assignment, seed)
+        home = private / f"s{k:04d}"
+        workdir, conn_file = home / "work", home / "kernel.json"
+        (workdir / "tmp").mkdir(parents=True)
+        job = {"cells": plan, "workdir": str(workdir), "connection_file": str(conn_file),
+               "cell_timeout": cell_timeout, "timeout": timeout,
+               "env": {**env, "TMPDIR": str(workdir / "tmp"), "HOME": os.environ.get("HOME", "")},
+               "kernel_config": {"memory": mem, "cpu_seconds": int(timeout) + 30,
+                                 "file_size": 256 * 2 ** 20,
+                                 "guard": _guard_config(src, submissions, outputs, private,
+                                                        workdir, conn_file)}}
+        plans[student] = (plan, notes, home)
+        pending.append((student, job))
+    bar = _progress(len(entries), progress)
+    bar.update(len(results))
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, jobs):
+                student, job = pending.pop(0)
+                parent, child = ctx.Pipe(duplex=False)
+                proc = ctx.Process(target=_worker, args=(job, child), daemon=True)
+                proc.start()
+                child.close()
+                running[parent] = (student, proc, time.monotonic())
+            ready = wait(list(running), timeout=1.0)
+            now = time.monotonic()
+            for conn in list(running):
+                student, proc, started = running[conn]
+                run = None
+                if conn in ready:
+                    try:
+                        run = conn.recv()
+                    except (EOFError, OSError):
+                        run = {"kernel": "crashed", "message": "the grader's worker died"}
+                elif now - started > timeout + 90:   # startup and shutdown grace
+                    run = {"kernel": "timeout", "message": "the grader's worker was overdue "
+                           f"(> {timeout + 90} s) and was stopped"}
+                if run is None:
+                    continue
+                conn.close()
+                proc.join(5)
+                if proc.is_alive():
+                    proc.kill()
+                    proc.join()
+                plan, notes, home = plans[student]
+                res = _score(student, assignment, plan, notes, run)
+                res.seconds = now - started
+                res.notebook = run
+                results[student] = res
+                shutil.rmtree(home, ignore_errors=True)
+                del running[conn]
+                bar.set_postfix_str(f"{student}: {res.status} {res.score:g}/{res.max_score:g}")
+                bar.update(1)
+    finally:
+        for conn, (student, proc, _) in running.items():
+            proc.kill()
+        bar.close()
+        shutil.rmtree(private, ignore_errors=True)
+    ordered = [results[s] for s, _, _ in entries]
+    write_grades(ordered, assignment, out)
+    if feedback:
+        Path(feedback).mkdir(parents=True, exist_ok=True)
+        for r in ordered:
+            if r.notebook is not None:
+                _feedback(Path(feedback) / f"{r.student}.ipynb", plans[r.student][0], r.notebook)
+    return ordered
+
+
+def _worker(job, conn):
+    from .run import worker_main
+
+    worker_main(job, conn)
+
+
+def _progress(total, enabled):
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="grading", unit="student", disable=not enabled,
+                file=sys.stderr)
+
+
+def summary_table(results):
+    """A plain-text table: one line per student, then the class statistics."""
+    if not results:
+        return "no submissions"
+    w = max(7, *(len(r.student) for r in results))
+    lines = [f"{'student':<{w}}  {'status':<8}  {'score':>11}  {'tests':>7}  {'time':>6}  message",
+             "-" * (w + 50)]
+    for r in results:
+        passed = sum(t.status == "passed" for t in r.tests)
+        lines.append(f"{r.student:<{w}}  {r.status:<8}  {r.score:>5g} / {r.max_score:<3g}  "
+                     f"{passed:>3}/{len(r.tests):<3}  {r.seconds:>5.1f}s  {_clean(r.message, 70)}")
+    scores = sorted(r.score for r in results)
+    n = len(scores)
+    median = scores[n // 2] if n % 2 else (scores[n // 2 - 1] + scores[n // 2]) / 2
+    counts = {s: sum(r.status == s for r in results) for s in _STATUS_ORDER}
+    lines += ["-" * (w + 50),
+              f"{n} students; mean {sum(scores) / n:.2f}, median {median:g} of "
+              f"{results[0].max_score:g}; " +
+              ", ".join(f"{c} {s}" for s, c in counts.items() if c)]
+    return "\n".join(lines)
