@@ -81,21 +81,24 @@ def draw_graph(nodes, edges, ax=None, title="Computational graph", figsize=(8, 3
     but the axes keep their labels for the book's rule: "data flow" along x.
     """
     ax = _axes(ax, figsize)
+    boxes = {}
+    for name, (x, y, text) in nodes.items():
+        boxes[name] = ax.text(x, y, text, ha="center", va="center", fontsize=9, zorder=3,
+                              bbox=dict(boxstyle="round,pad=0.4", fc="#eef3fb", ec="#1f4e8c"))
     for src, dst, *text in edges:
         if src not in nodes or dst not in nodes:
             missing = src if src not in nodes else dst
             raise ValueError(f"edge ({src!r}, {dst!r}) names node {missing!r}, which is not in "
                              f"nodes ({', '.join(map(repr, nodes))})")
         (xa, ya, _), (xb, yb, _) = nodes[src], nodes[dst]
-        ax.annotate("", xy=(xb, yb), xytext=(xa, ya),
-                    arrowprops=dict(arrowstyle="-|>", color="0.3", shrinkA=22, shrinkB=22,
-                                    lw=1.2))
+        # patchA/patchB clip the arrow at the boxes' edges, so the heads stay visible
+        ax.annotate("", xy=(xb, yb), xytext=(xa, ya), zorder=4,  # after the boxes: they place their patches when drawn
+                    arrowprops=dict(arrowstyle="-|>", color="0.3", lw=1.2, shrinkA=2, shrinkB=2,
+                                    patchA=boxes[src].get_bbox_patch(),
+                                    patchB=boxes[dst].get_bbox_patch()))
         if text and text[0]:
-            ax.text((xa + xb) / 2, (ya + yb) / 2 + 0.08, text[0], ha="center", va="bottom",
+            ax.text((xa + xb) / 2, (ya + yb) / 2 + 0.06, text[0], ha="center", va="bottom",
                     fontsize=8, color="#b03030")
-    for name, (x, y, text) in nodes.items():
-        ax.text(x, y, text, ha="center", va="center", fontsize=9,
-                bbox=dict(boxstyle="round,pad=0.4", fc="#eef3fb", ec="#1f4e8c"))
     xs = [v[0] for v in nodes.values()]
     ys = [v[1] for v in nodes.values()]
     ax.set(xlim=(min(xs) - 0.6, max(xs) + 0.6), ylim=(min(ys) - 0.6, max(ys) + 0.6),
