@@ -12,9 +12,9 @@ What is here, one small function each:
   imbalanced training set), ``class_weights`` (Keras/scikit-learn's "balanced" weights),
   ``ClassWeightedCrossentropy`` (a loss applying them, what Keras's ``fit(class_weight=...)``
   does), ``oversample`` / ``undersample`` (random resampling);
-- compression (chapter 11): ``quantize_int8`` / ``dequantize`` (symmetric post-training
-  quantisation of a weight array), ``quantize_model`` (a copy of a model whose kernels went
-  through int8), ``model_nbytes``; ``soften`` / ``distillation_targets`` (the teacher's soft
+- compression (chapter 11): ``quantize`` / ``quantize_int8`` / ``dequantize`` (symmetric
+  post-training quantisation of a weight array to 8 or fewer bits), ``quantize_model`` (a
+  copy of a model whose kernels went through those integers), ``model_nbytes``; ``soften`` / ``distillation_targets`` (the teacher's soft
   targets of knowledge distillation, Hinton et al. 2015).
 
 Labels may be given as integer arrays (N,) or as scores/probabilities/one-hot rows (N, K), in
@@ -26,7 +26,7 @@ from .losses import Loss
 
 __all__ = ["confusion_matrix", "precision_recall_f1", "classification_report", "class_weights",
            "ClassWeightedCrossentropy", "make_imbalanced", "oversample", "undersample",
-           "quantize_int8", "dequantize", "quantize_model", "model_nbytes", "soften",
+           "quantize", "quantize_int8", "dequantize", "quantize_model", "model_nbytes", "soften",
            "distillation_targets"]
 
 
@@ -231,23 +231,33 @@ def undersample(x, y, seed=None):
 
 
 # -- compression ------------------------------------------------------------------------------
-def quantize_int8(w, axis=None):
-    """Symmetric linear quantisation to int8: w ~ scale * q, q in [-127, 127].
+def quantize(w, bits=8, axis=None):
+    """Symmetric linear quantisation to signed ``bits``-bit integers: w ~ scale * q with
+    q in [-(2^(bits-1) - 1), 2^(bits-1) - 1] (for 8 bits: [-127, 127]).
 
-    scale = max|w| / 127 over the whole array (axis=None, "per tensor") or over every slice
+    scale = max|w| / qmax over the whole array (axis=None, "per tensor") or over every slice
     along ``axis`` (e.g. axis=-1: one scale per output unit, "per channel"). The rounding error
-    is at most scale / 2 per weight. Returns (q int8 of w's shape, scale float32 broadcastable
-    to w).
+    is at most scale / 2 per weight. Returns (q as int8 of w's shape, scale float32
+    broadcastable to w); for bits < 8 the int8 array holds the smaller range (a real
+    implementation would pack two 4-bit values per byte).
     """
+    if not isinstance(bits, (int, np.integer)) or not 2 <= bits <= 8:
+        raise ValueError(f"bits must be an integer from 2 to 8, got {bits!r}")
+    qmax = 2 ** (bits - 1) - 1
     w = np.asarray(w, dtype=np.float32)
     if axis is None:
         m = np.abs(w).max(initial=0.0)
     else:
         axes = tuple(a for a in range(w.ndim) if a != axis % w.ndim)
         m = np.abs(w).max(axis=axes, keepdims=True, initial=0.0)
-    scale = np.where(m > 0, m / 127.0, 1.0).astype(np.float32)
-    q = np.clip(np.rint(w / scale), -127, 127).astype(np.int8)
+    scale = np.where(m > 0, m / qmax, 1.0).astype(np.float32)
+    q = np.clip(np.rint(w / scale), -qmax, qmax).astype(np.int8)
     return q, scale
+
+
+def quantize_int8(w, axis=None):
+    """``quantize(w, bits=8, axis)``: q in [-127, 127], the common post-training int8 scheme."""
+    return quantize(w, 8, axis)
 
 
 def dequantize(q, scale):
@@ -265,29 +275,31 @@ def _clone(model):
     return clone
 
 
-def quantize_model(model, axis=None):
+def quantize_model(model, axis=None, bits=8):
     """A copy of ``model`` whose kernels (every weight of 2 or more dimensions) went through
-    int8 and back (weight-only post-training quantisation; biases, which are few, stay float32,
-    as in common int8 schemes where they are kept at higher precision).
+    ``bits``-bit integers and back (weight-only post-training quantisation; biases, which are
+    few, stay float32, as in common int8 schemes where they are kept at higher precision).
 
-    Returns (quantized copy, {"float32_bytes": ..., "int8_bytes": ...}), the sizes counting a
-    kernel at 1 byte per weight plus its float32 scales. The copy computes in float32 with the
-    rounded weights, so its accuracy is exactly that of an int8-weight model.
+    Returns (quantized copy, {"float32_bytes": ..., "quantized_bytes": ..., "int8_bytes": ...}):
+    sizes counting a kernel at bits/8 bytes per weight (packed) plus its float32 scales
+    ("int8_bytes" is the same number, kept for the 8-bit case). The copy computes in float32
+    with the rounded weights, so its accuracy is exactly that of the quantised-weight model.
     """
     clone = _clone(model)
     weights = clone.get_weights()
     int8_bytes = 0
     for i, w in enumerate(weights):
         if w.ndim >= 2:
-            q, scale = quantize_int8(w, axis)
+            q, scale = quantize(w, bits, axis)
             weights[i] = dequantize(q, scale)
-            int8_bytes += q.nbytes + scale.nbytes
+            int8_bytes += -(-q.size * bits // 8) + scale.nbytes
         else:
             int8_bytes += w.astype(np.float32).nbytes
     clone.set_weights(weights)
     if getattr(model, "loss", None) is not None:
         clone.compile(optimizer="sgd", loss=model.loss, metrics=list(model._metric_ids))
-    return clone, {"float32_bytes": model_nbytes(model), "int8_bytes": int(int8_bytes)}
+    return clone, {"float32_bytes": model_nbytes(model), "quantized_bytes": int(int8_bytes),
+                   "int8_bytes": int(int8_bytes)}
 
 
 def model_nbytes(model):

@@ -195,3 +195,20 @@ def test_soften_and_distillation_targets(rng):
     np.testing.assert_allclose(d, 0.75 * np.eye(4)[y] + 0.25 * ref, rtol=1e-5)
     with pytest.raises(ValueError, match="temperature"):
         ev.soften(p, 0)
+
+
+def test_fewer_bits_give_coarser_weights_and_smaller_models(rng, mnist_flat):
+    w = rng.normal(size=(64, 16)).astype(np.float32)
+    errors = []
+    for bits in (8, 6, 4, 2):
+        q, scale = ev.quantize(w, bits=bits)
+        qmax = 2 ** (bits - 1) - 1
+        assert np.abs(q).max() == qmax and len(np.unique(q)) <= 2 * qmax + 1
+        errors.append(np.abs(ev.dequantize(q, scale) - w).max())
+        assert errors[-1] <= scale / 2 * (1 + 1e-6)
+    assert errors == sorted(errors)
+    with pytest.raises(ValueError, match="bits"):
+        ev.quantize(w, bits=1)
+    m = dlkit.Sequential([Dense(8, input_shape=(20,)), Dense(3)])
+    sizes = [ev.quantize_model(m, bits=b)[1]["quantized_bytes"] for b in (8, 4)]
+    assert sizes == [20 * 8 + 4 + 32 + 8 * 3 + 4 + 12, 20 * 8 // 2 + 4 + 32 + 8 * 3 // 2 + 4 + 12]
