@@ -22,12 +22,13 @@ def resolve(name):
     return name
 
 
-def code(name):
-    """(integer kernel code, alpha) of an activation name."""
+def code(name, dtype=np.float64):
+    """(integer kernel code, alpha) of an activation name; alpha in ``dtype`` (a float64
+    scalar would make the float32 kernels convert every element)."""
     from .kernels import activations as k
 
     name = resolve(name)
-    return k.CODES[name], DEFAULT_ALPHA.get(name, 0.0)
+    return k.CODES[name], dtype(DEFAULT_ALPHA.get(name, 0.0))
 
 
 def apply(name, z):

@@ -116,6 +116,10 @@ class Optimizer:
         """Call this rule's kernel on one flat parameter; f converts scalars to its dtype."""
         raise NotImplementedError
 
+    def _keep(self, f):
+        """Decoupled weight decay as a factor: p <- (1 - lr * wd) p."""
+        return f(1 - self.learning_rate * self.weight_decay)
+
     def get_config(self):
         cfg = {"name": self.name, "learning_rate": self.learning_rate}
         for k in ("weight_decay", "clipnorm", "clipvalue", "global_clipnorm"):
@@ -150,7 +154,7 @@ class SGD(Optimizer):
 
     def _update(self, optim, p, g, slot, f, gscale, clipvalue):
         optim.sgd(p, g, slot["velocity"], f(self.learning_rate), f(self.momentum), self.nesterov,
-                  f(self.weight_decay), gscale, clipvalue)
+                  self._keep(f), gscale, clipvalue)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -172,7 +176,7 @@ class Adagrad(Optimizer):
 
     def _update(self, optim, p, g, slot, f, gscale, clipvalue):
         optim.adagrad(p, g, slot["accumulator"], f(self.learning_rate), f(self.epsilon),
-                      f(self.weight_decay), gscale, clipvalue)
+                      self._keep(f), gscale, clipvalue)
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
@@ -197,8 +201,8 @@ class RMSprop(Optimizer):
 
     def _update(self, optim, p, g, slot, f, gscale, clipvalue):
         optim.rmsprop(p, g, slot["velocity"], slot["momentum"], slot["average_gradient"],
-                      f(self.learning_rate), f(self.rho), f(self.momentum), f(self.epsilon),
-                      self.centered, f(self.weight_decay), gscale, clipvalue)
+                      f(self.learning_rate), f(self.rho), f(1 - self.rho), f(self.momentum),
+                      f(self.epsilon), self.centered, self._keep(f), gscale, clipvalue)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
@@ -226,9 +230,9 @@ class Adam(Optimizer):
     def _update(self, optim, p, g, slot, f, gscale, clipvalue):
         t = self.iterations  # bias correction: early moving averages are biased towards 0
         alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        optim.adam(p, g, slot["m"], slot["v"], slot["vmax"], f(self.learning_rate), f(alpha),
-                   f(self.beta_1), f(self.beta_2), f(self.epsilon), self.amsgrad,
-                   f(self.weight_decay), gscale, clipvalue)
+        optim.adam(p, g, slot["m"], slot["v"], slot["vmax"], f(alpha), f(1 - self.beta_1),
+                   f(1 - self.beta_2), f(self.epsilon), self.amsgrad, self._keep(f), gscale,
+                   clipvalue)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

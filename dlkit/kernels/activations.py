@@ -22,21 +22,24 @@ ALIASES = {None: "linear", "silu": "swish"}
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# float32 constants (exact in float64 too): a float64 literal such as 0.0 would make Numba
+# compute float32 arrays in float64, converting every element twice.
+ZERO, ONE = np.float32(0), np.float32(1)
 
 
 @jit
 def _sigmoid(v):
     # Two branches so exp never overflows: for v << 0, exp(-v) would be inf.
     if v >= 0:
-        return 1.0 / (1.0 + math.exp(-v))
+        return ONE / (ONE + math.exp(-v))
     e = math.exp(v)
-    return e / (1.0 + e)
+    return e / (ONE + e)
 
 
 @jit
 def _softplus(v):
     # log(1 + e^v) = max(v, 0) + log1p(e^-|v|), finite for any v.
-    return max(v, 0.0) + math.log1p(math.exp(-abs(v)))
+    return max(v, ZERO) + math.log1p(math.exp(-abs(v)))
 
 
 @jit
@@ -48,12 +51,12 @@ def softmax_rows(z, y):
         for j in range(1, c):
             if z[i, j] > m:
                 m = z[i, j]
-        s = 0.0
+        s = ZERO * m
         for j in range(c):
             e = math.exp(z[i, j] - m)
             y[i, j] = e
             s += e
-        inv = 1.0 / s
+        inv = ONE / s
         for j in range(c):
             y[i, j] *= inv
 
@@ -67,7 +70,7 @@ def forward_flat(z, act, alpha, y):
             y[i] = z[i]
     elif act == RELU:
         for i in range(n):
-            y[i] = z[i] if z[i] > 0 else 0.0
+            y[i] = z[i] if z[i] > 0 else ZERO
     elif act == LEAKY_RELU:
         for i in range(n):
             y[i] = z[i] if z[i] > 0 else alpha * z[i]
@@ -100,7 +103,7 @@ def backward_flat(z, y, dy, act, alpha, dz):
             dz[i] = dy[i]
     elif act == RELU:
         for i in range(n):
-            dz[i] = dy[i] if z[i] > 0 else 0.0
+            dz[i] = dy[i] if z[i] > 0 else ZERO
     elif act == LEAKY_RELU:
         for i in range(n):
             dz[i] = dy[i] if z[i] > 0 else alpha * dy[i]
@@ -109,10 +112,10 @@ def backward_flat(z, y, dy, act, alpha, dz):
             dz[i] = dy[i] if z[i] > 0 else dy[i] * (y[i] + alpha)
     elif act == SIGMOID:
         for i in range(n):
-            dz[i] = dy[i] * y[i] * (1.0 - y[i])
+            dz[i] = dy[i] * y[i] * (ONE - y[i])
     elif act == TANH:
         for i in range(n):
-            dz[i] = dy[i] * (1.0 - y[i] * y[i])
+            dz[i] = dy[i] * (ONE - y[i] * y[i])
     elif act == GELU:
         for i in range(n):
             cdf = 0.5 * (1.0 + math.erf(z[i] * _INV_SQRT2))
@@ -124,7 +127,7 @@ def backward_flat(z, y, dy, act, alpha, dz):
     elif act == SWISH:
         for i in range(n):
             s = _sigmoid(z[i])
-            dz[i] = dy[i] * (s + z[i] * s * (1.0 - s))
+            dz[i] = dy[i] * (s + z[i] * s * (ONE - s))
 
 
 @jit
@@ -132,7 +135,7 @@ def softmax_backward_rows(y, dy, dz):
     """dz = y * (dy - sum(dy * y)) per row: the softmax Jacobian-vector product. (N, C)."""
     n, c = y.shape
     for i in range(n):
-        s = 0.0
+        s = ZERO * y[i, 0]
         for j in range(c):
             s += dy[i, j] * y[i, j]
         for j in range(c):

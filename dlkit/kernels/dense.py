@@ -43,7 +43,7 @@ def backward(x, w, z, y, dy, act, alpha, dz, dw, db, dx, need_dx):
     np.dot(x.T, dz, dw)
     n, m = dz.shape
     for j in range(m):
-        db[j] = 0.0
+        db[j] = 0
     for i in range(n):
         for j in range(m):
             db[j] += dz[i, j]

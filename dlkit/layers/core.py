@@ -25,7 +25,7 @@ class Dense(Layer):
         self.bias_initializer = bias_initializer
         initializers.get(kernel_initializer), initializers.get(bias_initializer)  # fail early
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self._act, self._alpha = activations.code(self.activation)
+        self._act, self._alpha = activations.code(self.activation, self.dtype)
 
     def build(self, input_shape):
         d_in = input_shape[-1]
@@ -99,7 +99,7 @@ class Activation(Layer):
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
         self.activation = activations.resolve(activation)
-        self._act, self._alpha = activations.code(self.activation)
+        self._act, self._alpha = activations.code(self.activation, self.dtype)
 
     def forward(self, x, training=False):
         from ..kernels import activations as k
