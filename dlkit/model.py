@@ -155,8 +155,13 @@ class Sequential(Layer):
             raise ValueError("the model has no layers; add some with model.add(...)")
         if not self.built:
             self.build((None,) + tuple(np.shape(x)[1:]))
+        mask = None   # Embedding(mask_zero=True) -> the next (recurrent) layer skips padding
         for layer in self.layers:
-            x = layer.forward(x, training=training)
+            if mask is not None and getattr(layer, "supports_masking", False):
+                x = layer.forward(x, training=training, mask=mask)
+            else:
+                x = layer.forward(x, training=training)
+            mask = getattr(layer, "output_mask", None)
         return x
 
     def backward(self, dy):

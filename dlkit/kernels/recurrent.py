@@ -1,0 +1,332 @@
+"""Recurrent kernels: SimpleRNN, GRU and LSTM over a whole sequence, forward and
+backpropagation through time (BPTT), each in one call.
+
+Layout: arrays are *time-major* inside the kernels, ``Z[t]`` is the (N, G) block of step t,
+so every per-step slice ``H[t, lo:hi]`` is contiguous and goes straight to BLAS.
+``H`` has T + 1 steps: ``H[0]`` is the initial state h_0 and ``H[t + 1]`` the output of step t.
+
+How the work is split (why it is fast):
+  * the input projection x_t W + b of *all* steps is one GEMM, (T*N, D) @ (D, G), before the
+    recurrence (``project``); BPTT likewise leaves dW = X^T dZ, dU = H_{t-1}^T dZ and
+    dX = dZ W^T to three GEMMs after it (``dense_grads``);
+  * what must be sequential, h_{t-1} U and the gate nonlinearities, runs per step, fused;
+  * samples are independent, so the batch is cut into ``nchunks`` blocks that run the whole
+    recurrence on separate threads (``prange``), each calling single-threaded BLAS.
+    Results do not depend on the chunking except for the order of float additions in
+    dense_grads' partial sums (deterministic for a given ``nchunks``).
+
+Masks (from ``Embedding(mask_zero=True)``): ``mask[t, n] == 0`` skips step t of sample n, which
+carries its state over (h_t = h_{t-1}, c_t = c_{t-1}), as Keras does; BPTT passes the state
+gradient straight through that step.
+
+Activations are integer codes (``dlkit.kernels.activations``). tanh is computed as
+2 sigmoid(2v) - 1, which is exact to rounding but 4x faster than libm's tanh here (no
+vectorised tanh without Intel's SVML).
+"""
+import math
+
+import numpy as np
+
+from ._jit import jit, pjit, prange
+from .activations import LINEAR, SIGMOID, TANH, backward_flat, forward_flat
+
+
+# -- element-wise helpers on row n, columns lo:hi of 2-D arrays ------------------------------
+# (Indices rather than slices: a slice is a new array view whose reference count is updated
+# atomically, which in the per-row loops of two threads costs more than the arithmetic.)
+@jit
+def activate(z, y, n, lo, hi, act, alpha):
+    """y[n, lo:hi] = f(z[n, lo:hi]), with fast paths for the two gate functions."""
+    if act == SIGMOID:
+        for j in range(lo, hi):
+            y[n, j] = 1.0 / (1.0 + math.exp(-z[n, j]))
+    elif act == TANH:
+        for j in range(lo, hi):
+            y[n, j] = 2.0 / (1.0 + math.exp(-2.0 * z[n, j])) - 1.0
+    else:
+        forward_flat(z[n, lo:hi], act, alpha, y[n, lo:hi])
+
+
+@jit
+def activate_grad(z, y, g, n, lo, hi, act, alpha):
+    """g[n, lo:hi] *= f'(z[n, lo:hi]), given y = f(z)."""
+    if act == SIGMOID:
+        for j in range(lo, hi):
+            g[n, j] *= y[n, j] * (1.0 - y[n, j])
+    elif act == TANH:
+        for j in range(lo, hi):
+            g[n, j] *= 1.0 - y[n, j] * y[n, j]
+    elif act != LINEAR:
+        gs = g[n, lo:hi]
+        backward_flat(z[n, lo:hi], y[n, lo:hi], gs, act, alpha, gs)
+
+
+# -- the GEMMs before and after the recurrence ------------------------------------------------
+@pjit
+def project(x, w, b, out, nblocks):
+    """out = x W + b. x: (M, D), w: (D, G), b: (G,), out: (M, G); rows split over threads."""
+    m, g = out.shape
+    for k in prange(nblocks):
+        lo = k * m // nblocks
+        hi = (k + 1) * m // nblocks
+        if hi > lo:
+            np.dot(x[lo:hi], w, out[lo:hi])
+            for i in range(lo, hi):
+                for j in range(g):
+                    out[i, j] += b[j]
+
+
+@pjit
+def dense_grads(x, dz, w, dw, db, need_db, dx, need_dx, nblocks):
+    """dW = x^T dz, db = sum_rows dz, dx = dz W^T (if need_dx). x: (M, D), dz: (M, G).
+
+    Each thread takes a block of rows and writes partial sums, added up afterwards.
+    """
+    m, d = x.shape
+    g = dz.shape[1]
+    parts_w = np.zeros((nblocks, d, g), dz.dtype)
+    parts_b = np.zeros((nblocks, g), dz.dtype)
+    for k in prange(nblocks):
+        lo = k * m // nblocks
+        hi = (k + 1) * m // nblocks
+        if hi > lo:
+            np.dot(x[lo:hi].T, dz[lo:hi], parts_w[k])
+            if need_db:
+                for i in range(lo, hi):
+                    for j in range(g):
+                        parts_b[k, j] += dz[i, j]
+            if need_dx:
+                np.dot(dz[lo:hi], w.T, dx[lo:hi])
+    dw[:] = parts_w[0]
+    for k in range(1, nblocks):
+        dw += parts_w[k]
+    if need_db:
+        db[:] = parts_b[0]
+        for k in range(1, nblocks):
+            db += parts_b[k]
+
+
+# -- SimpleRNN: h_t = f(x_t W + h_{t-1} U + b) --------------------------------------------------
+@pjit
+def simple_rnn_forward(Z, U, mask, has_mask, act, alpha, H, nchunks):
+    """Z: (T, N, u) holds x_t W + b on entry and the pre-activations on exit;
+    U: (u, u); mask: (T, N) or unused; H: (T+1, N, u) with H[0] = h_0 set by the caller."""
+    T, N, u = Z.shape
+    rec = np.empty((N, u), Z.dtype)
+    for k in prange(nchunks):
+        lo = k * N // nchunks
+        hi = (k + 1) * N // nchunks
+        for t in range(T):
+            np.dot(H[t, lo:hi], U, rec[lo:hi])
+            z, hp, h = Z[t], H[t], H[t + 1]
+            for n in range(lo, hi):
+                if has_mask and mask[t, n] == 0:
+                    for j in range(u):
+                        h[n, j] = hp[n, j]
+                    continue
+                for j in range(u):
+                    z[n, j] += rec[n, j]
+                activate(z, h, n, 0, u, act, alpha)
+
+
+@pjit
+def simple_rnn_backward(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh, dZ, nchunks):
+    """BPTT. dH: (T, N, u) gradients w.r.t. each step's output (used if seq); dh: (N, u) is
+    dL/dh_T on entry (last output + state gradient) and dL/dh_0 on exit; dZ: (T, N, u) out;
+    UT = U^T contiguous."""
+    T, N, u = Z.shape
+    carry = np.zeros((N, u), Z.dtype)
+    for k in prange(nchunks):
+        lo = k * N // nchunks
+        hi = (k + 1) * N // nchunks
+        for t in range(T - 1, -1, -1):
+            g, z, h, dHt = dZ[t], Z[t], H[t + 1], dH[t if seq else 0]
+            for n in range(lo, hi):
+                for j in range(u):
+                    g[n, j] = dh[n, j] + (dHt[n, j] if seq else 0.0)
+                if has_mask and mask[t, n] == 0:
+                    for j in range(u):
+                        carry[n, j] = g[n, j]
+                        g[n, j] = 0.0
+                    continue
+                activate_grad(z, h, g, n, 0, u, act, alpha)
+            np.dot(g[lo:hi], UT, dh[lo:hi])
+            if has_mask:
+                for n in range(lo, hi):
+                    if mask[t, n] == 0:
+                        for j in range(u):
+                            dh[n, j] = carry[n, j]
+
+
+# -- LSTM (Hochreiter & Schmidhuber 1997; Keras gate order i, f, c, o) ------------------------
+@pjit
+def lstm_forward(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S, H, nchunks):
+    """z = x_t W + b + h_{t-1} U: (N, 4u) split into [i, f, c, o];
+    i, f, o = ract(.), g = act(z_c); c_t = f c_{t-1} + i g; h_t = o act(c_t).
+
+    Z: (T, N, 4u) projections in, pre-activations out; A: (T, N, 4u) gate values;
+    C, H: (T+1, N, u) cell and hidden states (index 0 = initial, set by the caller);
+    S: (T, N, u) = act(c_t)."""
+    T, N, G = Z.shape
+    u = G // 4
+    rec = np.empty((N, G), Z.dtype)
+    for k in prange(nchunks):
+        lo = k * N // nchunks
+        hi = (k + 1) * N // nchunks
+        for t in range(T):
+            np.dot(H[t, lo:hi], U, rec[lo:hi])
+            z, a, cp, c, s, hp, h = Z[t], A[t], C[t], C[t + 1], S[t], H[t], H[t + 1]
+            for n in range(lo, hi):
+                if has_mask and mask[t, n] == 0:
+                    for j in range(u):
+                        c[n, j] = cp[n, j]
+                        h[n, j] = hp[n, j]
+                    continue
+                for j in range(G):
+                    z[n, j] += rec[n, j]
+                activate(z, a, n, 0, 2 * u, ract, ralpha)
+                activate(z, a, n, 2 * u, 3 * u, act, alpha)
+                activate(z, a, n, 3 * u, G, ract, ralpha)
+                for j in range(u):
+                    c[n, j] = a[n, u + j] * cp[n, j] + a[n, j] * a[n, 2 * u + j]
+                activate(c, s, n, 0, u, act, alpha)
+                for j in range(u):
+                    h[n, j] = a[n, 3 * u + j] * s[n, j]
+
+
+@pjit
+def lstm_backward(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ract, ralpha,
+                  dh, dc, dZ, nchunks):
+    """BPTT for lstm_forward. dh, dc: (N, u) are dL/dh_T, dL/dc_T on entry and dL/dh_0,
+    dL/dc_0 on exit; dZ: (T, N, 4u) out (gradients w.r.t. the pre-activations)."""
+    T, N, G = Z.shape
+    u = G // 4
+    carry = np.zeros((N, u), Z.dtype)
+    ds = np.empty((N, u), Z.dtype)
+    for k in prange(nchunks):
+        lo = k * N // nchunks
+        hi = (k + 1) * N // nchunks
+        for t in range(T - 1, -1, -1):
+            gz, z, a, c, cp, s, dHt = dZ[t], Z[t], A[t], C[t + 1], C[t], S[t], dH[t if seq else 0]
+            for n in range(lo, hi):
+                if has_mask and mask[t, n] == 0:
+                    for j in range(u):
+                        carry[n, j] = dh[n, j] + (dHt[n, j] if seq else 0.0)
+                    for j in range(G):
+                        gz[n, j] = 0.0
+                    continue
+                for j in range(u):
+                    gh = dh[n, j] + (dHt[n, j] if seq else 0.0)
+                    gz[n, 3 * u + j] = gh * s[n, j]        # dL/do
+                    ds[n, j] = gh * a[n, 3 * u + j]        # dL/d act(c_t)
+                activate_grad(c, s, ds, n, 0, u, act, alpha)
+                for j in range(u):
+                    g = dc[n, j] + ds[n, j]                # dL/dc_t
+                    gz[n, j] = g * a[n, 2 * u + j]         # dL/di
+                    gz[n, u + j] = g * cp[n, j]            # dL/df
+                    gz[n, 2 * u + j] = g * a[n, j]         # dL/dg
+                    dc[n, j] = g * a[n, u + j]             # dL/dc_{t-1}
+                activate_grad(z, a, gz, n, 0, 2 * u, ract, ralpha)
+                activate_grad(z, a, gz, n, 2 * u, 3 * u, act, alpha)
+                activate_grad(z, a, gz, n, 3 * u, G, ract, ralpha)
+            np.dot(gz[lo:hi], UT, dh[lo:hi])
+            if has_mask:
+                for n in range(lo, hi):
+                    if mask[t, n] == 0:
+                        for j in range(u):
+                            dh[n, j] = carry[n, j]
+
+
+# -- GRU (Cho et al. 2014), Keras's reset_after=True variant, gate order z, r, h --------------
+@pjit
+def gru_forward(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, nchunks):
+    """r_t = h_{t-1} U + b_rec: (N, 3u) split [r_z, r_r, r_h];
+    z = ract(xz + r_z), r = ract(xr + r_r), hh = act(xh + r * r_h), h_t = z h_{t-1} + (1-z) hh.
+
+    Z: (T, N, 3u) input projections x_t W + b_in in, pre-activations out; A: (T, N, 3u) holds
+    [z, r, hh]; RH: (T, N, u) keeps r_h for backward; H: (T+1, N, u), H[0] set by the caller."""
+    T, N, G = Z.shape
+    u = G // 3
+    rec = np.empty((N, G), Z.dtype)
+    for k in prange(nchunks):
+        lo = k * N // nchunks
+        hi = (k + 1) * N // nchunks
+        for t in range(T):
+            np.dot(H[t, lo:hi], U, rec[lo:hi])
+            z, a, rh, hp, h = Z[t], A[t], RH[t], H[t], H[t + 1]
+            for n in range(lo, hi):
+                if has_mask and mask[t, n] == 0:
+                    for j in range(u):
+                        h[n, j] = hp[n, j]
+                    continue
+                for j in range(2 * u):
+                    z[n, j] += rec[n, j] + brec[j]
+                activate(z, a, n, 0, 2 * u, ract, ralpha)
+                for j in range(u):
+                    r = rec[n, 2 * u + j] + brec[2 * u + j]
+                    rh[n, j] = r
+                    z[n, 2 * u + j] += a[n, u + j] * r
+                activate(z, a, n, 2 * u, G, act, alpha)
+                for j in range(u):
+                    h[n, j] = a[n, j] * hp[n, j] + (1.0 - a[n, j]) * a[n, 2 * u + j]
+
+
+@pjit
+def gru_backward(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ralpha,
+                 dh, dP, dR, nchunks):
+    """BPTT for gru_forward. dh: (N, u) dL/dh_T in, dL/dh_0 out. dP: (T, N, 3u) gradients
+    w.r.t. the input projections (-> dW, b_in, dX); dR: (T, N, 3u) w.r.t. h_{t-1} U + b_rec
+    (-> dU, b_rec); they differ only in the h part: dR_h = dP_h * r."""
+    T, N, G = Z.shape
+    u = G // 3
+    carry = np.empty((N, u), Z.dtype)
+    for k in prange(nchunks):
+        lo = k * N // nchunks
+        hi = (k + 1) * N // nchunks
+        for t in range(T - 1, -1, -1):
+            gp, gr, z, a, rh, hp, dHt = dP[t], dR[t], Z[t], A[t], RH[t], H[t], dH[t if seq else 0]
+            for n in range(lo, hi):
+                if has_mask and mask[t, n] == 0:
+                    for j in range(u):
+                        carry[n, j] = dh[n, j] + (dHt[n, j] if seq else 0.0)
+                    for j in range(G):
+                        gp[n, j] = 0.0
+                        gr[n, j] = 0.0
+                    continue
+                for j in range(u):
+                    gh = dh[n, j] + (dHt[n, j] if seq else 0.0)
+                    gp[n, j] = gh * (hp[n, j] - a[n, 2 * u + j])   # dL/dz
+                    gp[n, 2 * u + j] = gh * (1.0 - a[n, j])        # dL/dhh
+                    carry[n, j] = gh * a[n, j]                     # direct path to h_{t-1}
+                activate_grad(z, a, gp, n, 0, u, ract, ralpha)
+                activate_grad(z, a, gp, n, 2 * u, G, act, alpha)
+                for j in range(u):
+                    gp[n, u + j] = gp[n, 2 * u + j] * rh[n, j]     # dL/dr
+                activate_grad(z, a, gp, n, u, 2 * u, ract, ralpha)
+                for j in range(2 * u):
+                    gr[n, j] = gp[n, j]
+                for j in range(u):
+                    gr[n, 2 * u + j] = gp[n, 2 * u + j] * a[n, u + j]
+            np.dot(gr[lo:hi], UT, dh[lo:hi])
+            for n in range(lo, hi):
+                for j in range(u):
+                    dh[n, j] += carry[n, j]
+
+
+# -- Embedding -------------------------------------------------------------------------------
+@jit
+def embedding_forward(ids, table, out):
+    """out[i] = table[ids[i]]. ids: (M,) int64, table: (V, d), out: (M, d)."""
+    for i in range(ids.shape[0]):
+        out[i] = table[ids[i]]
+
+
+@jit
+def embedding_backward(ids, dy, dtable):
+    """dtable = sum over i of dy[i] scattered to row ids[i] (repeated ids add up)."""
+    dtable[:] = 0.0
+    d = dy.shape[1]
+    for i in range(ids.shape[0]):
+        r = ids[i]
+        for j in range(d):
+            dtable[r, j] += dy[i, j]
