@@ -53,8 +53,7 @@ class Optimizer:
                                 _check("global_clipnorm", global_clipnorm, 0, low_open=True))
         self.clipvalue = None if clipvalue is None else _check("clipvalue", clipvalue, 0, low_open=True)
         self.name = name or type(self).__name__.lower()
-        self.iterations = 0
-        self._slots = []
+        self.reset()
 
     @property
     def learning_rate(self):
@@ -68,19 +67,31 @@ class Optimizer:
         """Forget all state (step count, moving averages): the next apply starts afresh."""
         self.iterations = 0
         self._slots = []
+        self._bound = ((), ())
 
-    def _build(self, params):
-        if self._slots and [s["shape"] for s in self._slots] == [p.shape for p in params]:
-            return
-        if self._slots:
+    def _bind(self, grads, params):
+        """Check the arrays, create the state on first use, and cache flat views of everything
+        a kernel call needs. Runs again only when different arrays are passed."""
+        grads, params = tuple(grads), tuple(params)
+        if len(grads) != len(params):
+            raise ValueError(f"got {len(grads)} gradients for {len(params)} parameters")
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if not isinstance(p, np.ndarray) or not p.flags.c_contiguous or not p.flags.writeable:
+                raise ValueError(f"parameter {i} must be a writeable, C-contiguous numpy array")
+            if not isinstance(g, np.ndarray) or g.shape != p.shape or not g.flags.c_contiguous:
+                raise ValueError(f"gradient {i} must be a C-contiguous array of its parameter's "
+                                 f"shape {p.shape}, got {getattr(g, 'shape', type(g))}")
+        shapes = [p.shape for p in params]
+        if self._slots and self._shapes != shapes:
             raise ValueError(
-                f"{self!r} holds state for parameters of shapes "
-                f"{[s['shape'] for s in self._slots]} but was given {[p.shape for p in params]}; "
-                "use a new optimizer for each model (or call optimizer.reset())")
-        self._slots = [
-            {"shape": p.shape, **{n: self._init_slot(n, p) for n in self._slot_names}}
-            for p in params
-        ]
+                f"{self!r} holds state for parameters of shapes {self._shapes} but was given "
+                f"{shapes}; use a new optimizer for each model (or call optimizer.reset())")
+        if not self._slots:
+            self._shapes = shapes
+            self._slots = [tuple(self._init_slot(n, p) for n in self._slot_names) for p in params]
+        self._views = [(p.reshape(-1), g.reshape(-1), slot)
+                       for p, g, slot in zip(params, grads, self._slots)]
+        self._bound = (params, grads)
 
     def _init_slot(self, name, p):
         return np.zeros(p.size, dtype=p.dtype)
@@ -89,31 +100,38 @@ class Optimizer:
         """One step: update each array of ``params`` in place from the matching ``grads``."""
         from .kernels import optim
 
-        grads, params = list(grads), list(params)
-        if len(grads) != len(params):
-            raise ValueError(f"got {len(grads)} gradients for {len(params)} parameters")
-        self._build(params)
+        bp, bg = self._bound
+        if (len(params) != len(bp) or any(a is not b for a, b in zip(params, bp))
+                or any(a is not b for a, b in zip(grads, bg))):
+            self._bind(grads, params)
         self.iterations += 1
-        gscales = [1.0] * len(params)
+        gscales = None
         if self.global_clipnorm is not None:
-            norm = math.sqrt(sum(optim.sum_squares(g.reshape(-1)) for g in grads))
+            norm = math.sqrt(sum(optim.sum_squares(g) for _, g, _ in self._views))
             gscales = [min(1.0, self.global_clipnorm / norm) if norm > 0 else 1.0] * len(params)
         elif self.clipnorm is not None:
-            norms = [math.sqrt(optim.sum_squares(g.reshape(-1))) for g in grads]
+            norms = [math.sqrt(optim.sum_squares(g)) for _, g, _ in self._views]
             gscales = [min(1.0, self.clipnorm / n) if n > 0 else 1.0 for n in norms]
-        clipvalue = self.clipvalue or math.inf
-        for p, g, slot, gs in zip(params, grads, self._slots, gscales):
-            # scalars in the arrays' dtype: a float64 scalar would make float32 loops slower
-            f = p.dtype.type
-            self._update(optim, p.reshape(-1), g.reshape(-1), slot, f, f(gs), f(clipvalue))
+        kernel = self._kernel(optim)
+        hyper = {}  # the scalars in each parameter dtype: float64 ones would slow float32 loops
+        for i, (p, g, slot) in enumerate(self._views):
+            dt = p.dtype.type
+            if dt not in hyper:
+                hyper[dt] = self._hyper(dt) + (dt(self.clipvalue or math.inf),)
+            *h, cv = hyper[dt]
+            kernel(p, g, *slot, *h, dt(1.0 if gscales is None else gscales[i]), cv)
 
     def apply_gradients(self, grads_and_vars):
         """Keras's older spelling: ``apply_gradients(zip(grads, params))``."""
         grads, params = zip(*grads_and_vars)
         self.apply(grads, params)
 
-    def _update(self, optim, p, g, slot, f, gscale, clipvalue):
-        """Call this rule's kernel on one flat parameter; f converts scalars to its dtype."""
+    def _kernel(self, optim):
+        """This rule's kernel: f(p, g, *state, *hyperparameters, gscale, clipvalue)."""
+        raise NotImplementedError
+
+    def _hyper(self, f):
+        """The rule's scalars for this step, converted by ``f`` to the parameters' dtype."""
         raise NotImplementedError
 
     def _keep(self, f):
@@ -152,9 +170,11 @@ class SGD(Optimizer):
         self.momentum = _check("momentum", momentum, 0, 1)
         self.nesterov = bool(nesterov)
 
-    def _update(self, optim, p, g, slot, f, gscale, clipvalue):
-        optim.sgd(p, g, slot["velocity"], f(self.learning_rate), f(self.momentum), self.nesterov,
-                  self._keep(f), gscale, clipvalue)
+    def _kernel(self, optim):
+        return optim.sgd
+
+    def _hyper(self, f):
+        return f(self.learning_rate), f(self.momentum), self.nesterov, self._keep(f)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -174,9 +194,11 @@ class Adagrad(Optimizer):
     def _init_slot(self, name, p):
         return np.full(p.size, self.initial_accumulator_value, dtype=p.dtype)
 
-    def _update(self, optim, p, g, slot, f, gscale, clipvalue):
-        optim.adagrad(p, g, slot["accumulator"], f(self.learning_rate), f(self.epsilon),
-                      self._keep(f), gscale, clipvalue)
+    def _kernel(self, optim):
+        return optim.adagrad
+
+    def _hyper(self, f):
+        return f(self.learning_rate), f(self.epsilon), self._keep(f)
 
     def get_config(self):
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,
@@ -199,10 +221,12 @@ class RMSprop(Optimizer):
         self.epsilon = _check("epsilon", epsilon, 0, low_open=True)
         self.centered = bool(centered)
 
-    def _update(self, optim, p, g, slot, f, gscale, clipvalue):
-        optim.rmsprop(p, g, slot["velocity"], slot["momentum"], slot["average_gradient"],
-                      f(self.learning_rate), f(self.rho), f(1 - self.rho), f(self.momentum),
-                      f(self.epsilon), self.centered, self._keep(f), gscale, clipvalue)
+    def _kernel(self, optim):
+        return optim.rmsprop
+
+    def _hyper(self, f):
+        return (f(self.learning_rate), f(self.rho), f(1 - self.rho), f(self.momentum),
+                f(self.epsilon), self.centered, self._keep(f))
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
@@ -227,12 +251,14 @@ class Adam(Optimizer):
             return np.zeros(0, dtype=p.dtype)
         return np.zeros(p.size, dtype=p.dtype)
 
-    def _update(self, optim, p, g, slot, f, gscale, clipvalue):
+    def _kernel(self, optim):
+        return optim.adam
+
+    def _hyper(self, f):
         t = self.iterations  # bias correction: early moving averages are biased towards 0
         alpha = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        optim.adam(p, g, slot["m"], slot["v"], slot["vmax"], f(alpha), f(1 - self.beta_1),
-                   f(1 - self.beta_2), f(self.epsilon), self.amsgrad, self._keep(f), gscale,
-                   clipvalue)
+        return (f(alpha), f(1 - self.beta_1), f(1 - self.beta_2), f(self.epsilon), self.amsgrad,
+                self._keep(f))
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
