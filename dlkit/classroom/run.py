@@ -20,10 +20,17 @@ import subprocess
 import sys
 from time import monotonic
 
+import nbformat
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpec
+from nbclient import NotebookClient
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
 __all__ = ["run_cells", "worker_main"]
 
 TIMEOUT_ENAME = "CellTimeoutError"
 _MAX_TEXT = 4000
+RESPONSIVE_SECONDS = 10
 
 
 def _trim_outputs(outputs):
@@ -44,12 +51,6 @@ def _trim_outputs(outputs):
 
 
 async def _run(job):
-    import nbformat
-    from jupyter_client import AsyncKernelManager
-    from jupyter_client.kernelspec import KernelSpec
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
     cells = job["cells"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c["source"]) for c in cells])
     km = AsyncKernelManager(connection_file=job["connection_file"], transport="tcp")
@@ -108,10 +109,25 @@ async def _run(job):
                             f"the notebook ran longer than the time limit ({job['timeout']} s) "
                             f"in cell {i}; later cells not run")
                         break
+                    if r["status"] == "timeout" and not await _responsive(client):
+                        kernel, message = "timeout", (
+                            f"cell {i} ran longer than {job['cell_timeout']} s and the kernel "
+                            f"did not stop when interrupted; later cells not run")
+                        break
     except Exception as e:   # the kernel did not start, or died while starting
         kernel = "crashed"
         message = message or f"the kernel failed: {type(e).__name__}: {str(e)[:300]}"
     return {"cells": results, "kernel": kernel, "message": message}
+
+
+async def _responsive(client, seconds=RESPONSIVE_SECONDS):
+    """After an interrupt: does the kernel answer within ``seconds``? (A kernel that swallows
+    KeyboardInterrupt, or hangs in C, would otherwise cost a cell time limit per later cell.)"""
+    saved, client.timeout = client.timeout, seconds
+    try:
+        return await client.async_wait_for_reply(client.kc.kernel_info()) is not None
+    finally:
+        client.timeout = saved
 
 
 def run_cells(job):
