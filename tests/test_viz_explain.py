@@ -106,6 +106,7 @@ def test_plots_have_titles_and_labels():
 
     fig = viz.plot_explanations(x[:3], rng.random((3, 28, 28, 1)), titles=["a", "b", "c"])
     assert fig._suptitle.get_text() == "Saliency" and len(fig.axes) == 6
+    assert fig.axes[0].get_ylabel() == "input" and fig.axes[3].get_ylabel() == "saliency"
     plt.close(fig)
     with pytest.raises(ValueError, match="3 images but 2 maps"):
         viz.plot_explanations(x[:3], x[:2])

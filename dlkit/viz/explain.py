@@ -183,8 +183,9 @@ def plot_misclassified(x, y_true, y_pred, n=12, cols=6, title="Misclassified tes
     return fig
 
 
-def plot_explanations(images, maps, titles=None, title="Saliency", cmap="hot"):
+def plot_explanations(images, maps, titles=None, title="Saliency", cmap="hot", map_label="saliency"):
     """Two rows: the input images, and below each its map (saliency, occlusion, ...).
+    ``map_label`` names the second row (its y-axis label); ``title`` is the figure's title.
 
     images: (n, 784), (n, H, W) or (n, H, W, 1); maps: the same number of maps of any of
     those shapes (a map with channels is reduced by its maximum over them).
@@ -207,7 +208,7 @@ def plot_explanations(images, maps, titles=None, title="Saliency", cmap="hot"):
             ax.set_xticks([])
             ax.set_yticks([])
     axes[0, 0].set_ylabel("input")
-    axes[1, 0].set_ylabel(title.lower())
+    axes[1, 0].set_ylabel(map_label)
     fig.suptitle(title)
     fig.supxlabel("pixel column", fontsize=9)
     fig.tight_layout()
