@@ -25,7 +25,7 @@ def _axes(ax, figsize):
         return ax
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=figsize)[1]
+    return plt.subplots(figsize=figsize, layout="constrained")[1]
 
 
 def _as_images(images, image_shape=None):
