@@ -57,7 +57,7 @@ def short_name(opt):
                  momentum="momentum", initial_accumulator_value=None, nesterov=None,
                  amsgrad=None, centered=None, name=None)
     cfg = opt.get_config()
-    args = ", ".join(f"{greek.get(k, k)}={v:g}" for k, v in cfg.items()
+    args = ", ".join(f"{greek.get(k, k)}={v:.3g}" for k, v in cfg.items()
                      if greek.get(k, k) and not isinstance(v, (bool, str))
                      and not (k == "momentum" and v == 0))
     rule = "Nesterov" if cfg.get("nesterov") else type(opt).__name__

@@ -1,0 +1,208 @@
+"""The optimizer explorer in a real JupyterLab, in a real browser.
+
+Starts ``jupyter lab`` on 127.0.0.1 (a free port, a random token) in a temporary directory
+holding a copy of tests/notebooks/explorer.ipynb, opens it in Debian's chromium driven by
+the ``playwright`` package, runs all cells, drags the learning-rate slider and checks that
+the figure changed (pixel difference) and that no cell printed an error. Screenshots go to
+tests/artifacts/browser/ (gitignored). Skipped, with the reason, where chromium or
+playwright is missing or chromium cannot start; ``.ci/run`` installs chromium first.
+"""
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "tests" / "notebooks" / "explorer.ipynb"
+ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
+CHROMIUM = os.environ.get("DLKIT_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_for_server(url, proc, timeout):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return False
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+# front end -> (module to run, its app class for config, URL of the notebook)
+FRONT_ENDS = {"jupyterlab": ("jupyterlab", "LabApp", "lab/tree/"),
+              "notebook7": ("notebook", "JupyterNotebookApp", "notebooks/")}
+
+
+@pytest.fixture(params=sorted(FRONT_ENDS))
+def jupyter(request, tmp_path):
+    """A JupyterLab or Notebook 7 server serving a copy of the test notebook; killed by its
+    PID at the end. Yields (notebook URL, token)."""
+    module, app, route = FRONT_ENDS[request.param]
+    mod = pytest.importorskip(module, reason=f"{module} is not installed (pip install "
+                              f"'{module}>={4 if module == 'jupyterlab' else 7}')")
+    if module == "notebook" and int(mod.__version__.split(".")[0]) < 7:
+        pytest.skip(f"notebook {mod.__version__} is not Notebook 7")
+    work = tmp_path / "work"
+    work.mkdir()
+    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    settings = tmp_path / "settings" / "@jupyterlab"
+    for plugin, value in (("apputils-extension/notification", '{"fetchNews": "false"}'),
+                          ("notebook-extension/tracker", '{"autoStartDefaultKernel": true}')):
+        # no news toast over the notebook, no "Select Kernel" dialog before it runs
+        (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
+        (settings / f"{plugin}.jupyterlab-settings").write_text(value)
+    port, token = _free_port(), secrets.token_hex(16)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), MPLBACKEND="Agg")
+    log = open(tmp_path / "jupyterlab.log", "w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", module, "--allow-root", "--no-browser", "--ip=127.0.0.1",
+         f"--port={port}", "--port-retries=0", f"--ServerApp.token={token}",
+         f"--{app}.expose_app_in_browser=True", f"--{app}.user_settings_dir={tmp_path / 'settings'}",
+         f"--{app}.workspaces_dir={tmp_path / 'workspaces'}",
+         f"--ServerApp.root_dir={work}"],
+        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        if not _wait_for_server(f"http://127.0.0.1:{port}/api/status?token={token}", proc, 60):
+            log.flush()
+            pytest.fail(f"{module} did not start within 60 s:\n"
+                        + (tmp_path / "jupyterlab.log").read_text()[-3000:])
+        yield f"http://127.0.0.1:{port}/{route}{NOTEBOOK.name}", token
+    finally:
+        # the server shuts its kernels down on SIGTERM; SIGKILL its process group if it hangs
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(timeout=5)
+        log.close()
+
+
+@pytest.fixture
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"no chromium at {CHROMIUM}: install it with `apt-get install -y chromium` "
+                    "(or set DLKIT_CHROMIUM to a chromium binary)")
+    with sync_api.sync_playwright() as p:
+        try:
+            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
+        except Exception as e:  # noqa: BLE001 - any launch failure means: no usable browser
+            pytest.skip(f"chromium at {CHROMIUM} could not start: {str(e).splitlines()[0]}")
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def _image_difference(a, b):
+    """Fraction of pixels that differ between two PNG screenshots (sizes may differ)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    x = np.asarray(Image.open(io.BytesIO(a)).convert("RGB"), dtype=np.int16)
+    y = np.asarray(Image.open(io.BytesIO(b)).convert("RGB"), dtype=np.int16)
+    if x.shape != y.shape:
+        return 1.0
+    return float((np.abs(x - y).max(axis=-1) > 16).mean())
+
+
+def test_explorer_responds_to_the_learning_rate_slider(jupyter, browser, request):
+    url, token = jupyter
+    name = request.node.callspec.params["jupyter"]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    console_errors = []
+    page.on("pageerror", lambda e: console_errors.append(str(e)))
+    try:
+        _drive_explorer(page, url, token, name, console_errors)
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / f"{name}_failure.png"))
+        raise
+    finally:
+        page.close()
+
+
+def _drive_explorer(page, url, token, name, console_errors):
+    page.set_default_timeout(30_000)
+    page.goto(f"{url}?token={token}")
+    page.wait_for_function("window.jupyterapp !== undefined && window.jupyterapp.shell")
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    # "run all" before the kernel's websocket is connected is silently dropped: wait for the
+    # kernel's info reply first (JupyterLab's own promise for "connected and answering")
+    page.evaluate("""async () => {
+        const nb = window.jupyterapp.shell.currentWidget;
+        await nb.context.ready;
+        await nb.sessionContext.ready;
+        await nb.sessionContext.session.kernel.info; }""")
+    # errors raised while the front end loads are its own (Notebook 7.6 raises "Cannot read
+    # properties of undefined (reading 'schema')" here); from here on, any page error is ours
+    loading_errors = list(console_errors)
+    console_errors.clear()
+    page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+    image = page.locator(".jp-OutputArea-output img.widget-image").first
+    image.wait_for(state="visible", timeout=60_000)
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.jp-OutputArea-output img.widget-image');"
+        " return i && i.complete && i.naturalWidth > 0; }")
+    page.wait_for_selector(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stdout']")
+    before_src = image.get_attribute("src")
+    before = image.screenshot()
+    (ARTIFACTS / f"{name}_explorer_before.png").write_bytes(before)
+    page.screenshot(path=str(ARTIFACTS / f"{name}_page_before.png"))
+
+    slider = page.locator(".widget-slider", has_text="learning rate").first
+    readout = slider.locator(".widget-readout")
+    lr_before = readout.inner_text()
+    handle = slider.locator(".noUi-handle").first
+    track = slider.locator(".noUi-target").first
+    hb, tb = handle.bounding_box(), track.bounding_box()
+    x, y = hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2
+    target = max(tb["x"] + 2, x - 0.35 * tb["width"])  # about 2 decades lower
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for i in range(1, 11):
+        page.mouse.move(x + (target - x) * i / 10, y)
+    page.mouse.up()
+    # continuous_update=False: the kernel hears the value on release, recomputes the path
+    # and sends a new picture, which the browser shows under a new blob URL
+    page.wait_for_function(
+        "(old) => { const i = document.querySelector('.jp-OutputArea-output img.widget-image');"
+        " return i && i.getAttribute('src') !== old && i.complete && i.naturalWidth > 0; }",
+        arg=before_src, timeout=30_000)
+    page.wait_for_timeout(300)
+    after = image.screenshot()
+    (ARTIFACTS / f"{name}_explorer_after.png").write_bytes(after)
+    page.screenshot(path=str(ARTIFACTS / f"{name}_page_after.png"))
+    lr_after = readout.inner_text()
+
+    assert lr_after != lr_before, f"the slider did not move: {lr_before} -> {lr_after}"
+    changed = _image_difference(before, after)
+    assert changed > 0.005, f"only {changed:.2%} of the figure's pixels changed"
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0, errors.all_inner_texts()
+    assert not console_errors, (console_errors, "while loading:", loading_errors)
