@@ -8,8 +8,10 @@ A correct float64 implementation gives ~1e-9; a wrong one ~1e-3 to 1. (The entry
 max_i |a_i - n_i| / (|a_i| + |n_i|), is too strict for entries near zero: finite-difference
 noise of ~1e-10 on an entry of 1e-6 already reads as 1e-4.)
 
-For a layer, the scalar checked is L = sum(forward(x) * dy) for a fixed random dy, so that
-dL/dy = dy and ``backward(dy)`` must return dL/dx and fill ``grads`` with dL/dparams.
+For a layer, the scalar checked is L = sum(forward(x) * dy) + added_loss() for a fixed random
+dy, so that dL/dy = dy and ``backward(dy)`` must return dL/dx and fill ``grads`` with
+dL/dparams, including the gradient of any term the layer adds to the loss (an L2 penalty, a
+VAE's KL divergence).
 """
 import numpy as np
 
@@ -72,7 +74,11 @@ def check_layer(layer, x, training=False, h=1e-6, seed=0, check_input=True):
         raise TypeError(f"gradient checks need float64: build the layer with dtype='float64' "
                         f"(its output is {y.dtype})")
     dy = np.random.default_rng(seed).standard_normal(y.shape)
-    loss = lambda: float(np.sum(fwd() * dy))  # noqa: E731
+    added = getattr(layer, "added_loss", lambda: 0.0)
+
+    def loss():
+        return float(np.sum(fwd() * dy) + added())
+
     fwd()
     dx = layer.backward(dy.copy())
     analytic = {name: g.copy() for name, g in zip(layer.param_names, layer.grads)}

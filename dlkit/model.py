@@ -176,14 +176,11 @@ class Sequential(Layer):
             dz = layer.backward(dz)
         return dz
 
-    def regularization_loss(self):
-        return sum(layer.regularization_loss() for layer in self.layers
-                   if hasattr(layer, "regularization_loss"))
-
     def added_loss(self):
-        """Loss terms the layers added in the last forward pass (a VAE's KL divergence), as
-        means over the batch. Protocol: a layer with ``added_loss()`` reports its term, and its
-        ``backward`` already includes that term's gradient; the model only adds the values."""
+        """Loss terms the layers add to the model's loss: weight penalties (L2) and terms of the
+        last forward pass (a VAE's KL divergence, a mean over the batch). Protocol: a layer with
+        ``added_loss()`` reports its term, and its ``backward`` already includes that term's
+        gradient; the model only adds the values to the loss it reports."""
         return sum(layer.added_loss() for layer in self.layers if hasattr(layer, "added_loss"))
 
     # -- compile ----------------------------------------------------------------------------
@@ -308,7 +305,6 @@ class Sequential(Layer):
         pairs = self.trainable_pairs()
         self._params_list = [p for p, _ in pairs]
         self._grads_list = [g for _, g in pairs]
-        regularized = any(getattr(l, "kernel_regularizer", None) for l in _leaves(self))
         self.stop_training = False
         self.history = history
         self.skip_input_grad = True
@@ -332,8 +328,6 @@ class Sequential(Layer):
                     for b in range(steps):
                         xb, yb = xs[b * batch_size:(b + 1) * batch_size], ys[b * batch_size:(b + 1) * batch_size]
                         total, r, y_hat = self.train_step(xb, yb)
-                        if regularized:
-                            total += self.regularization_loss() * r
                         if not math.isfinite(total):
                             self._diverged(epoch, b, steps, total, snapshot)
                             return history
@@ -420,7 +414,7 @@ class Sequential(Layer):
                 s, c = m.update(yb, y_hat)
                 sums[j] += s
                 counts[j] += c
-        vals = [loss_sum / rows + self.regularization_loss()]
+        vals = [loss_sum / rows]
         vals += [s / c for s, c in zip(sums, counts)]
         return [float(v) for v in vals]
 

@@ -106,7 +106,8 @@ class _ConvBase(Layer):
         """Backward from dL/dz (the pre-activation), skipping f': the fused loss head uses it."""
         return self._backward(dz, 0)
 
-    def regularization_loss(self):
+    def added_loss(self):
+        """The weight penalty (its gradient is added in backward)."""
         return self.kernel_regularizer(self.kernel) if self.kernel_regularizer else 0.0
 
     def _db(self):

@@ -77,7 +77,8 @@ class Dense(Layer):
             self.kernel_regularizer.add_gradient(self.kernel, self.grads[0])
         return dx.reshape(lead + (self._x.shape[1],)) if need_dx else None
 
-    def regularization_loss(self):
+    def added_loss(self):
+        """The weight penalty (its gradient is added in backward)."""
         return self.kernel_regularizer(self.kernel) if self.kernel_regularizer else 0.0
 
     def get_config(self):

@@ -54,9 +54,8 @@ class _Wrapper(Layer):
             layer.set_weights(weights[i:i + k])
             i += k
 
-    def regularization_loss(self):
-        return sum(l.regularization_loss() for l in self._inner()
-                   if hasattr(l, "regularization_loss"))
+    def added_loss(self):
+        return sum(l.added_loss() for l in self._inner() if hasattr(l, "added_loss"))
 
 
 def _layer_config(layer):
