@@ -7,6 +7,7 @@ the figure changed (pixel difference) and that no cell printed an error. Screens
 tests/artifacts/browser/ (gitignored). Skipped, with the reason, where chromium or
 playwright is missing or chromium cannot start; ``.ci/run`` installs chromium first.
 """
+import importlib.util
 import os
 import secrets
 import shutil
@@ -134,6 +135,8 @@ def test_explorer_responds_to_the_learning_rate_slider(jupyter, browser, request
     url, token = jupyter
     name = request.node.callspec.params["jupyter"]
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old in ARTIFACTS.glob(f"{name}_*.png"):
+        old.unlink()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     console_errors = []
     page.on("pageerror", lambda e: console_errors.append(str(e)))
@@ -203,6 +206,19 @@ def _drive_explorer(page, url, token, name, console_errors):
     assert lr_after != lr_before, f"the slider did not move: {lr_before} -> {lr_after}"
     changed = _image_difference(before, after)
     assert changed > 0.005, f"only {changed:.2%} of the figure's pixels changed"
+    if importlib.util.find_spec("ipyevents") is not None:
+        # with ipyevents, a click on the map moves the start point (the kernel runs the same
+        # Python as this test, so it has ipyevents too)
+        start_x = page.locator(".widget-slider", has_text="start x").first.locator(
+            ".widget-readout")
+        x_before, src = start_x.inner_text(), image.get_attribute("src")
+        box = image.bounding_box()
+        page.mouse.click(box["x"] + 0.3 * box["width"], box["y"] + 0.3 * box["height"])
+        page.wait_for_function(
+            "(old) => document.querySelector('.jp-OutputArea-output img.widget-image')"
+            ".getAttribute('src') !== old", arg=src, timeout=30_000)
+        assert start_x.inner_text() != x_before
+        page.screenshot(path=str(ARTIFACTS / f"{name}_page_clicked.png"))
     errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
     assert errors.count() == 0, errors.all_inner_texts()
     assert not console_errors, (console_errors, "while loading:", loading_errors)
