@@ -77,7 +77,7 @@ class OptimizerRace(WidgetFigure):
         )
         set_start_sliders(c, s, start or s.start)
         self.play = w.Play(value=steps, min=0, max=steps, step=max(1, steps // 100),
-                           interval=80, description="play the race")
+                           interval=150, description="play the race")
         self._link = w.jslink((self.play, "value"), (c["step"], "value"))
         self.plot.draw_surface(s)
         c["surface"].observe(self._surface_changed, names="value")
