@@ -234,6 +234,8 @@ def test_race_paths_steps_and_scrubber():
     assert r.controls["step"].max == 60 and r.controls["step"].value == 60
     assert r.play.max == 60 and r.renders == n + 2
     assert "first step within" in r.table.value and "SGD" in r.table.value
+    r.set(step=7)
+    assert r.renders == n + 3 and all(len(l[0].get_xdata()) == 8 for l in r.plot._lines)
 
 
 def test_race_names_use_the_surfaces_learning_rates_and_report_misses():
@@ -396,6 +398,10 @@ def test_playground_steps_controls_and_determinism():
     assert pg.session.epochs == 5 and pg.session.model.optimizer.learning_rate == 0.1
     pg.controls["batch_size"].value = 25
     assert pg.session.batch_size == 25
+    renders = pg.renders
+    pg.set(learning_rate=0.05, batch_size=20)  # settings of the running network: no restart
+    assert pg.session.epochs == 5 and pg.renders == renders
+    assert pg.session.model.optimizer.learning_rate == 0.05
     pg.set(dataset="circles", layers=3, units=5, activation="relu", l2=1e-3)  # a new network
     assert pg.session.epochs == 0 and pg.session.dataset == "circles"
     assert [l.units for l in pg.session.model.layers] == [5, 5, 5, 1]

@@ -276,7 +276,7 @@ class OptimizerExplorer(WidgetFigure):
 
     def _surface_changed(self, change):
         s = self.surface
-        with self._hold():
+        with self._hold(redraw=True):
             set_start_sliders(self.controls, s, s.start)
             self.plot.draw_surface(s)
             self.controls["learning_rate"].value = s.learning_rates.get(
@@ -284,7 +284,7 @@ class OptimizerExplorer(WidgetFigure):
 
     def _optimizer_changed(self, change):
         name = change["new"]
-        with self._hold():
+        with self._hold(redraw=True):
             for k, v in _DEFAULTS[name].items():
                 self.controls[k].value = v
             self.controls["learning_rate"].value = self.surface.learning_rates.get(name, 0.01)

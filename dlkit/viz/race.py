@@ -121,7 +121,8 @@ class OptimizerRace(WidgetFigure):
         self._draw()
 
     def _scrub(self, change):
-        if not getattr(self, "_held", 0) and not self._syncing:
+        # moving the scrubber only redraws (the paths stay); update() moves it to the end
+        if not self._syncing:
             self._draw()
 
     def _draw(self):
@@ -132,7 +133,7 @@ class OptimizerRace(WidgetFigure):
 
     def _surface_changed(self, change):
         s = self.surface
-        with self._hold():
+        with self._hold(redraw=True):
             set_start_sliders(self.controls, s, s.start)
             self.plot.draw_surface(s)
 

@@ -12,7 +12,9 @@ and a stable ``text/plain`` beside the widget view, so a saved notebook shows th
 GitHub, in nbconvert HTML and anywhere else without a running kernel.
 """
 import base64
+import contextlib
 import io
+import time
 
 __all__ = ["new_figure", "figure_to_png", "PNG", "WidgetFigure", "log_slider", "has_kernel"]
 
@@ -100,8 +102,6 @@ class WidgetFigure:
         self.png = b""
 
     def refresh(self):
-        import time
-
         t = time.perf_counter()
         self.png = figure_to_png(self.figure)
         self.image.value = self.png
@@ -119,25 +119,27 @@ class WidgetFigure:
                 self.controls[k].value = v
         return self
 
-    def _hold(self):
-        """Context manager: observers run, but the figure is redrawn once at the end."""
-        import contextlib
-
-        @contextlib.contextmanager
-        def hold():
-            self._held = getattr(self, "_held", 0) + 1
-            try:
-                yield
-            finally:
-                self._held -= 1
-            if not self._held:
-                self.update()
-
-        return hold()
+    @contextlib.contextmanager
+    def _hold(self, redraw=False):
+        """Inside ``with self._hold():`` observers run but do not redraw; at the end, one
+        redraw if any of them asked for one (or ``redraw``)."""
+        if not getattr(self, "_held", 0):
+            self._dirty = redraw
+        self._dirty = self._dirty or redraw
+        self._held = getattr(self, "_held", 0) + 1
+        try:
+            yield
+        finally:
+            self._held -= 1
+        if not self._held and self._dirty:
+            self._dirty = False
+            self.update()
 
     def _changed(self, change=None):
-        """Observer of every control: recompute and redraw unless inside ``set``."""
-        if not getattr(self, "_held", 0):
+        """Observer of every control: recompute and redraw (once, at the end, inside ``set``)."""
+        if getattr(self, "_held", 0):
+            self._dirty = True
+        else:
             self.update()
 
     def update(self):
