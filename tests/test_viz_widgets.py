@@ -189,6 +189,8 @@ def test_plot_optimizer_paths_is_static_and_exact():
 
     fig = viz.plot_optimizer_paths("himmelblau", {"a": SGD(0.01), "b": "adam"}, steps=40)
     assert isinstance(fig, Figure)
+    # shows as a picture in a notebook even if pyplot (the inline backend) never started
+    assert fig._repr_png_().startswith(PNG_MAGIC) and repr(fig).startswith("<Figure size")
     paths = [l.get_xydata() for l in fig.axes[0].lines[1::2]]  # after the minima marker
     s = SURFACES["himmelblau"]
     np.testing.assert_array_equal(paths[0], optimize_path(SGD(0.01), s.gradient, s.start, 40))

@@ -26,15 +26,33 @@ _PNG_METADATA = {"Software": None}
 def new_figure(figsize=(8.0, 3.6), dpi=80, layout="constrained"):
     """A Figure on the Agg canvas that pyplot does not track (so it can never leak).
 
+    It displays as a PNG in a notebook even when pyplot was never imported (IPython only
+    learns to show plain Figures when the inline backend starts, on ``import pyplot``).
     Widgets redrawn on every slider move pass layout=None and place their axes once: the
     constrained layout engine costs about a third of each redraw.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, dpi=dpi, layout=layout)
+    fig = _figure_class()(figsize=figsize, dpi=dpi, layout=layout)
     FigureCanvasAgg(fig)
     return fig
+
+
+def _figure_class():
+    global _Figure
+    if _Figure is None:
+        from matplotlib.figure import Figure
+
+        class _Figure(Figure):
+            def _repr_png_(self):
+                return figure_to_png(self)
+
+        # the repr (a notebook's saved text/plain) stays "<Figure size 720x304 with 2 Axes>"
+        _Figure.__name__ = _Figure.__qualname__ = "Figure"
+    return _Figure
+
+
+_Figure = None
 
 
 def figure_to_png(fig, dpi=None):
