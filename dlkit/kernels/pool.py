@@ -55,13 +55,41 @@ def max_forward(x, ph, pw, sh, sw, pt, pl, nt, y, arg):
         _max_chunk(x[lo:hi], ph, pw, sh, sw, pt, pl, y[lo:hi], arg[lo:hi])
 
 
+@jit
+def _max_backward_tiles(dy, arg, ph, pw, dx):
+    """Windows that tile x (strides = pool size, no padding): one pass writes every position
+    of dx, dy where the maximum was and 0 elsewhere, with no separate zeroing pass."""
+    n, h, w, c = dx.shape
+    ho, wo = dy.shape[1], dy.shape[2]
+    for b in range(n):
+        for i in range(ho):
+            for di in range(ph):
+                hi = i * ph + di
+                for j in range(wo):
+                    for dj in range(pw):
+                        p = hi * w + j * pw + dj
+                        for k in range(c):
+                            dx[b, hi, j * pw + dj, k] = dy[b, i, j, k] if arg[b, i, j, k] == p else 0.0
+                for wj in range(wo * pw, w):   # columns no window covers
+                    for k in range(c):
+                        dx[b, hi, wj, k] = 0.0
+        for hi in range(ho * ph, h):           # rows no window covers
+            for wj in range(w):
+                for k in range(c):
+                    dx[b, hi, wj, k] = 0.0
+
+
 @pjit
-def max_backward(dy, arg, nt, dx):
+def max_backward(dy, arg, ph, pw, sh, sw, pt, pl, nt, dx):
     """dx (N, H, W, C): each dy goes to where its window's maximum was; 0 elsewhere."""
     n, h, w, c = dx.shape
     ho, wo = dy.shape[1], dy.shape[2]
+    tiles = ph == sh and pw == sw and pt == 0 and pl == 0 and ho * ph <= h and wo * pw <= w
     for t in prange(nt):
         lo, hi = _bounds(t, nt, n)
+        if tiles:
+            _max_backward_tiles(dy[lo:hi], arg[lo:hi], ph, pw, dx[lo:hi])
+            continue
         dx[lo:hi] = 0.0
         for b in range(lo, hi):
             for i in range(ho):

@@ -177,7 +177,9 @@ class Conv2D(_ConvBase):
         rows, window = n * ho * wo, kh * kw * self.input_shape[-1]
         cols = self._scratch("cols", (1, 1) if self._direct else (rows, window))
         z = np.empty((n, ho, wo, self.filters), dtype=self.dtype)
-        y = z if self._act == 0 else np.empty_like(z)
+        # ReLU in place: backward's test z > 0 is the same as y > 0, and one pass over a large
+        # array is saved (so for relu ``_z`` holds y; the fused heads use sigmoid/softmax).
+        y = z if self.activation in ("linear", "relu") else np.empty_like(z)
         nt = _threads(n, self._flops(n))
         conv.forward(x, self.kernel, self.bias, kh, kw, sh, sw, pt, pl, self._act,
                      self.dtype(self._alpha), nt, self._direct, cols, z, y)

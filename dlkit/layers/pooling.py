@@ -72,7 +72,8 @@ class MaxPooling2D(_Pooling2D):
         from ..kernels import pool
 
         dx = np.empty(self._in, dtype=self.dtype)
-        pool.max_backward(np.ascontiguousarray(dy, dtype=self.dtype), self._arg, self._nt, dx)
+        pool.max_backward(np.ascontiguousarray(dy, dtype=self.dtype), self._arg, *self._args(),
+                          self._nt, dx)
         return dx
 
 
