@@ -196,3 +196,25 @@ def test_model_save_and_load_roundtrip(tmp_path):
     model.save(path)
     loaded = dlkit.load_model(path)
     np.testing.assert_allclose(loaded.predict(x), model.predict(x), rtol=1e-6)
+
+
+def test_viz_filters_and_feature_maps():
+    from dlkit import viz
+
+    dlkit.set_seed(0)
+    model = dlkit.Sequential([Conv2D(6, 3, activation="relu", input_shape=(10, 10, 1)),
+                              MaxPooling2D(2), Conv2D(4, 3, activation="relu"),
+                              GlobalAveragePooling2D(), Dense(2, activation="softmax")])
+    fig = viz.plot_filters(model.layers[0])
+    assert len([ax for ax in fig.axes if ax.images]) == 6
+    image = np.random.default_rng(0).random((10, 10))
+    maps = viz.feature_maps(model, image)
+    assert [(l.name, m.shape) for l, m in maps] == [("conv2d", (8, 8, 6)),
+                                                   ("max_pooling2d", (4, 4, 6)),
+                                                   ("conv2d_1", (2, 2, 4))]
+    np.testing.assert_allclose(maps[0][1], model.layers[0](image.reshape(1, 10, 10, 1))[0],
+                               rtol=1e-6)
+    fig = viz.plot_feature_maps(model, image, max_maps=4)
+    assert len(fig.axes) == 3 * 5
+    with pytest.raises(ValueError, match=r"\(kh, kw, C, F\)"):
+        viz.plot_filters(np.zeros((3, 3)))
