@@ -6,9 +6,8 @@ Two ways to compute the same sums (``dlkit.reference.conv`` is the definition):
   product z = cols @ W2 with W2 = w.reshape(kh kw C, F). BLAS does the arithmetic, so this wins
   when kh kw C is large enough for a good GEMM (the second conv of the book's CNN: 288).
 * direct loops: for each output pixel, accumulate the kh kw C taps into F outputs; the inner
-  loop runs over F and vectorises. It wins when kh kw C is tiny (a first layer on grey images:
-  9), where a GEMM with inner dimension 9 runs at a fraction of BLAS's speed and the copy into
-  ``cols`` costs as much as the arithmetic.
+  loop runs over F and vectorises. Expected to win when kh kw C is tiny (9 for a first layer on
+  grey images), but measured slower there too (``dlkit.layers.conv.DIRECT_MAX_WINDOW``).
 
 Both split the batch into ``nt`` chunks run by a ``prange`` (one per core): each chunk does its
 own im2col and its own single-threaded BLAS call, and weight gradients are summed per chunk and
