@@ -82,7 +82,7 @@ class _ConvBase(Layer):
         self.kernel_initializer = kernel_initializer
         self.bias_initializer = bias_initializer
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self._act, self._alpha = activations.code(self.activation)
+        self._act, self._alpha = activations.code(self.activation, self.dtype)
         self._buffers = {}
 
     def _add_kernel_and_bias(self, kernel_shape):

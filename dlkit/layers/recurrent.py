@@ -87,7 +87,7 @@ class _Recurrent(Layer):
         if self.activation == "softmax":
             raise ValueError("softmax is not an element-wise activation; use it in a Dense "
                              "layer after the recurrent one")
-        self._act, self._alpha = activations.code(self.activation)
+        self._act, self._alpha = activations.code(self.activation, self.dtype)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = kernel_initializer
         self.recurrent_initializer = recurrent_initializer
@@ -304,7 +304,7 @@ class _Gated(_Recurrent):
         self.recurrent_activation = activations.resolve(recurrent_activation)
         if self.recurrent_activation == "softmax":
             raise ValueError("recurrent_activation must be element-wise (e.g. 'sigmoid')")
-        self._ract, self._ralpha = activations.code(self.recurrent_activation)
+        self._ract, self._ralpha = activations.code(self.recurrent_activation, self.dtype)
 
     def get_config(self):
         return {**super().get_config(), "recurrent_activation": self.recurrent_activation}
