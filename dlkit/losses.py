@@ -14,6 +14,8 @@ log-sum-exp it stays finite for logits of +-1000, and its gradient is simply (p 
 """
 import numpy as np
 
+from . import kernels  # lazy: Numba loads on first use
+
 from .errors import ShapeError
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
@@ -99,8 +101,7 @@ class MeanSquaredError(Loss):
         super().__init__()
 
     def _kernel(self):
-        from .kernels import losses
-        return losses.mse
+        return kernels.losses.mse
 
 
 class MeanAbsoluteError(Loss):
@@ -111,8 +112,7 @@ class MeanAbsoluteError(Loss):
         super().__init__()
 
     def _kernel(self):
-        from .kernels import losses
-        return losses.mae
+        return kernels.losses.mae
 
 
 class BinaryCrossentropy(Loss):
@@ -128,12 +128,10 @@ class BinaryCrossentropy(Loss):
         return y
 
     def _kernel(self):
-        from .kernels import losses
-        return losses.binary_crossentropy
+        return kernels.losses.binary_crossentropy
 
     def _logits_kernel(self):
-        from .kernels import losses
-        return losses.sigmoid_crossentropy_logits
+        return kernels.losses.sigmoid_crossentropy_logits
 
 
 class CategoricalCrossentropy(Loss):
@@ -151,12 +149,10 @@ class CategoricalCrossentropy(Loss):
         return y
 
     def _kernel(self):
-        from .kernels import losses
-        return losses.categorical_crossentropy
+        return kernels.losses.categorical_crossentropy
 
     def _logits_kernel(self):
-        from .kernels import losses
-        return losses.softmax_crossentropy_logits
+        return kernels.losses.softmax_crossentropy_logits
 
 
 class SparseCategoricalCrossentropy(Loss):
@@ -187,12 +183,10 @@ class SparseCategoricalCrossentropy(Loss):
         return np.ascontiguousarray(y, dtype=np.int64)
 
     def _kernel(self):
-        from .kernels import losses
-        return losses.sparse_categorical_crossentropy
+        return kernels.losses.sparse_categorical_crossentropy
 
     def _logits_kernel(self):
-        from .kernels import losses
-        return losses.sparse_softmax_crossentropy_logits
+        return kernels.losses.sparse_softmax_crossentropy_logits
 
 
 _BY_NAME = {

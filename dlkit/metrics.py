@@ -5,6 +5,8 @@ one-hot targets -> categorical accuracy, a single sigmoid output -> binary accur
 """
 import numpy as np
 
+from . import kernels  # lazy: Numba loads on first use
+
 
 class Metric:
     name = "metric"
@@ -21,17 +23,15 @@ class CategoricalAccuracy(Metric):
     name = "accuracy"
 
     def update(self, y_true, y_pred):
-        from .kernels import losses
         p = _rows(y_pred)
-        return losses.count_argmax_equal(p, _rows(y_true)), len(p)
+        return kernels.losses.count_argmax_equal(p, _rows(y_true)), len(p)
 
 
 class SparseCategoricalAccuracy(Metric):
     name = "accuracy"
 
     def update(self, y_true, y_pred):
-        from .kernels import losses
-        return losses.count_argmax_label(_rows(y_pred), y_true.reshape(-1)), y_true.size
+        return kernels.losses.count_argmax_label(_rows(y_pred), y_true.reshape(-1)), y_true.size
 
 
 class BinaryAccuracy(Metric):
@@ -41,8 +41,7 @@ class BinaryAccuracy(Metric):
         self.threshold = threshold
 
     def update(self, y_true, y_pred):
-        from .kernels import losses
-        return losses.count_binary_equal(_rows(y_pred), _rows(y_true), self.threshold), y_pred.size
+        return kernels.losses.count_binary_equal(_rows(y_pred), _rows(y_true), self.threshold), y_pred.size
 
 
 class MeanSquaredError(Metric):

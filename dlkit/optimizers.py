@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from . import kernels  # lazy: Numba loads on first use
+
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "get", "optimize_path"]
 
 
@@ -68,6 +70,7 @@ class Optimizer:
         self.iterations = 0
         self._slots = []
         self._bound = ((), ())
+        self._bound_lists = (None, None)
 
     def _bind(self, grads, params):
         """Check the arrays, create the state on first use, and cache flat views of everything
@@ -98,21 +101,22 @@ class Optimizer:
 
     def apply(self, grads, params):
         """One step: update each array of ``params`` in place from the matching ``grads``."""
-        from .kernels import optim
-
         bp, bg = self._bound
-        if (len(params) != len(bp) or any(a is not b for a, b in zip(params, bp))
+        # fast path: a model passes the very same lists every step
+        if not (params is self._bound_lists[0] and grads is self._bound_lists[1]) and (
+                len(params) != len(bp) or any(a is not b for a, b in zip(params, bp))
                 or any(a is not b for a, b in zip(grads, bg))):
             self._bind(grads, params)
+        self._bound_lists = (params, grads)
         self.iterations += 1
         gscales = None
         if self.global_clipnorm is not None:
-            norm = math.sqrt(sum(optim.sum_squares(g) for _, g, _ in self._views))
+            norm = math.sqrt(sum(kernels.optim.sum_squares(g) for _, g, _ in self._views))
             gscales = [min(1.0, self.global_clipnorm / norm) if norm > 0 else 1.0] * len(params)
         elif self.clipnorm is not None:
-            norms = [math.sqrt(optim.sum_squares(g)) for _, g, _ in self._views]
+            norms = [math.sqrt(kernels.optim.sum_squares(g)) for _, g, _ in self._views]
             gscales = [min(1.0, self.clipnorm / n) if n > 0 else 1.0 for n in norms]
-        kernel = self._kernel(optim)
+        kernel = self._kernel()
         hyper = {}  # the scalars in each parameter dtype: float64 ones would slow float32 loops
         for i, (p, g, slot) in enumerate(self._views):
             dt = p.dtype.type
@@ -126,7 +130,7 @@ class Optimizer:
         grads, params = zip(*grads_and_vars)
         self.apply(grads, params)
 
-    def _kernel(self, optim):
+    def _kernel(self):
         """This rule's kernel: f(p, g, *state, *hyperparameters, gscale, clipvalue)."""
         raise NotImplementedError
 
@@ -170,8 +174,8 @@ class SGD(Optimizer):
         self.momentum = _check("momentum", momentum, 0, 1)
         self.nesterov = bool(nesterov)
 
-    def _kernel(self, optim):
-        return optim.sgd
+    def _kernel(self):
+        return kernels.optim.sgd
 
     def _hyper(self, f):
         return f(self.learning_rate), f(self.momentum), self.nesterov, self._keep(f)
@@ -194,8 +198,8 @@ class Adagrad(Optimizer):
     def _init_slot(self, name, p):
         return np.full(p.size, self.initial_accumulator_value, dtype=p.dtype)
 
-    def _kernel(self, optim):
-        return optim.adagrad
+    def _kernel(self):
+        return kernels.optim.adagrad
 
     def _hyper(self, f):
         return f(self.learning_rate), f(self.epsilon), self._keep(f)
@@ -221,8 +225,8 @@ class RMSprop(Optimizer):
         self.epsilon = _check("epsilon", epsilon, 0, low_open=True)
         self.centered = bool(centered)
 
-    def _kernel(self, optim):
-        return optim.rmsprop
+    def _kernel(self):
+        return kernels.optim.rmsprop
 
     def _hyper(self, f):
         return (f(self.learning_rate), f(self.rho), f(1 - self.rho), f(self.momentum),
@@ -251,8 +255,8 @@ class Adam(Optimizer):
             return np.zeros(0, dtype=p.dtype)
         return np.zeros(p.size, dtype=p.dtype)
 
-    def _kernel(self, optim):
-        return optim.adam
+    def _kernel(self):
+        return kernels.optim.adam
 
     def _hyper(self, f):
         t = self.iterations  # bias correction: early moving averages are biased towards 0

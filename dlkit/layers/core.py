@@ -1,6 +1,8 @@
 """Dense, Activation, Dropout, Flatten, Reshape."""
 import numpy as np
 
+from .. import kernels  # lazy: Numba loads on first use
+
 from .. import activations, initializers, regularizers
 from ..errors import ShapeError
 from .base import Layer
@@ -43,14 +45,12 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def forward(self, x, training=False):
-        from ..kernels import dense
-
         x = self._check_input(x)
         lead = x.shape[:-1]
         x2 = x.reshape(-1, x.shape[-1])
         z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
         y = z if self._act == 0 else np.empty_like(z)
-        dense.forward(x2, self.kernel, self.bias, self._act, self._alpha, z, y)
+        kernels.dense.forward(x2, self.kernel, self.bias, self._act, self._alpha, z, y)
         self._x, self._z, self._y = x2, z, y
         return y.reshape(lead + (self.units,))
 
@@ -63,15 +63,13 @@ class Dense(Layer):
         return self._backward(dz, 0)
 
     def _backward(self, dy, act):
-        from ..kernels import dense
-
         lead = dy.shape[:-1]
         dy = np.ascontiguousarray(dy.reshape(-1, self.units), dtype=self.dtype)
         dz = dy if act == 0 else np.empty_like(dy)
         need_dx = not self.skip_input_grad
         dx = np.empty_like(self._x) if need_dx else self._x
         db = self.grads[1] if self.use_bias else self._dbias_scratch
-        dense.backward(self._x, self.kernel, self._z, self._y, dy, act, self._alpha, dz,
+        kernels.dense.backward(self._x, self.kernel, self._z, self._y, dy, act, self._alpha, dz,
                        self.grads[0], db, dx, need_dx)
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.kernel, self.grads[0])
@@ -103,20 +101,16 @@ class Activation(Layer):
         self._act, self._alpha = activations.code(self.activation, self.dtype)
 
     def forward(self, x, training=False):
-        from ..kernels import activations as k
-
         x = np.ascontiguousarray(self._check_input(x))
         y = np.empty_like(x)
-        k.forward(x, self._act, self._alpha, y)
+        kernels.activations.forward(x, self._act, self._alpha, y)
         self._z, self._y = x, y
         return y
 
     def backward(self, dy):
-        from ..kernels import activations as k
-
         dy = np.ascontiguousarray(dy, dtype=self.dtype)
         dz = np.empty_like(dy)
-        k.backward(self._z, self._y, dy, self._act, self._alpha, dz)
+        kernels.activations.backward(self._z, self._y, dy, self._act, self._alpha, dz)
         return dz
 
     def backward_logits(self, dz):
