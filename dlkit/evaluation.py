@@ -159,7 +159,7 @@ class ClassWeightedCrossentropy(Loss):
                              f"{y_pred_shape[-1]} outputs; give one weight per class")
         return y
 
-    def value_and_grad_logits(self, y_true, z):
+    def value_and_grad_logits(self, y_true, z, p=None):
         z64 = z.astype(np.float64)
         z64 = z64 - z64.max(axis=1, keepdims=True)
         logp = z64 - np.log(np.exp(z64).sum(axis=1, keepdims=True))

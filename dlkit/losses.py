@@ -62,15 +62,19 @@ class Loss:
         """(sum over the batch of per-sample losses, dL/dy_pred of the *mean* loss)."""
         p2 = _rows(y_pred)
         t2 = y_true if self.sparse else _rows(y_true)
-        dp = np.empty_like(p2)
         if self.from_logits:
-            total = self._logits_kernel()(p2, t2, 1.0 / len(p2), np.empty_like(p2), dp)
+            total, _, dp = self.value_and_grad_logits(t2, p2)
         else:
+            dp = np.empty_like(p2)
             total = self._kernel()(p2, t2, 1.0 / len(p2), dp)
         return total, dp.reshape(y_pred.shape)
 
-    def value_and_grad_logits(self, y_true, z):
-        """Fused head: (loss sum, probabilities, dL/dz of the mean loss) from logits z: (N, K)."""
+    def value_and_grad_logits(self, y_true, z, p=None):
+        """Fused head: (loss sum, probabilities, dL/dz of the mean loss) from logits z: (N, K).
+
+        p: the head's output f(z) when the layer has already computed it (the sigmoid head
+        reuses it; softmax heads recompute it from z, which is exact for any logits).
+        """
         p = np.empty_like(z)
         dz = np.empty_like(z)
         total = self._logits_kernel()(z, y_true, 1.0 / len(z), p, dz)
@@ -130,8 +134,13 @@ class BinaryCrossentropy(Loss):
     def _kernel(self):
         return kernels.losses.binary_crossentropy
 
-    def _logits_kernel(self):
-        return kernels.losses.sigmoid_crossentropy_logits
+    def value_and_grad_logits(self, y_true, z, p=None):
+        if p is None:
+            p = np.empty_like(z)
+            kernels.activations.forward(z, kernels.activations.SIGMOID, z.dtype.type(0), p)
+        dz = np.empty_like(z)
+        total = kernels.losses.sigmoid_crossentropy_logits(z, p, y_true, z.dtype.type(1 / z.size), dz)
+        return total, p, dz
 
 
 class CategoricalCrossentropy(Loss):

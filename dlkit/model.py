@@ -256,7 +256,7 @@ class Sequential(Layer):
             z = self._head._z
             k = z.shape[-1]
             total, _, dz = self.loss.value_and_grad_logits(_targets_rows(yb, k, self.loss),
-                                                          z.reshape(-1, k))
+                                                          z.reshape(-1, k), y_hat.reshape(-1, k))
             self.backward_logits(dz.reshape(z.shape))
         else:
             k = y_hat.shape[-1]
@@ -405,7 +405,8 @@ class Sequential(Layer):
             t = _targets_rows(yb, k, self.loss)
             if self._fused:
                 z = self._head._z
-                loss_sum += self.loss.value_and_grad_logits(t, z.reshape(-1, k))[0]
+                loss_sum += self.loss.value_and_grad_logits(t, z.reshape(-1, k),
+                                                            y_hat.reshape(-1, k))[0]
             else:
                 loss_sum += self.loss.value_and_grad(t, y_hat.reshape(-1, k))[0]
             loss_sum += self.added_loss() * (y_hat.size // k)

@@ -170,23 +170,21 @@ def sparse_softmax_crossentropy_logits(z, labels, inv_n, p, dz):
 
 
 @jit
-def sigmoid_crossentropy_logits(z, t, inv_n, p, dz):
-    """Fused sigmoid + binary cross-entropy from logits z: (N, K).
+def sigmoid_crossentropy_logits(z, p, t, scale, dz):
+    """Fused sigmoid + binary cross-entropy from logits z: (N, K), with p = sigmoid(z) given
+    (the layer's output, already computed in the forward pass).
 
-    loss = max(z, 0) - z t + log(1 + e^-|z|) (finite for any z), mean over k;
-    dz = (sigmoid(z) - t) / (N K); p = sigmoid(z).
+    loss = max(z, 0) - z t + log(1 + e^-|z|), finite for any z, where
+    log(1 + e^-|z|) = -log(sigmoid(|z|)) = -log(max(p, 1 - p)): one log per element, no exp;
+    mean over k. dz = (p - t) * scale with scale = 1 / (N K) in the arrays' dtype.
     """
     n, k = z.shape
     total = 0.0
-    scale = inv_n / k
     for i in range(n):
         s = 0.0
         for j in range(k):
-            v = z[i, j]
-            e = math.exp(-abs(v))
-            s += max(v, 0.0) - v * t[i, j] + math.log1p(e)
-            q = 1.0 / (1.0 + e) if v >= 0 else e / (1.0 + e)
-            p[i, j] = q
+            v, q = z[i, j], p[i, j]
+            s += max(v, 0 * v) - v * t[i, j] - math.log(max(q, 1 - q))
             dz[i, j] = (q - t[i, j]) * scale
         total += s / k
     return total
