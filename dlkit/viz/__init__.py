@@ -5,7 +5,9 @@ a plot is drawn). Each submodule lists its public names in ``__all__``.
 """
 import importlib
 
-_MODULES = ("render", "surfaces", "explorer", "race", "live", "playground", "training",
+# (the playground lives in net_playground: a submodule named like its function would shadow
+# the function once imported, since Python sets a package attribute for each submodule)
+_MODULES = ("render", "surfaces", "explorer", "race", "live", "net_playground", "training",
             "filters", "recurrent", "autoencoders", "explain")
 
 

@@ -307,17 +307,3 @@ class Playground(WidgetFigure):
 def playground(dataset="spirals", **kwargs):
     """Show a Playground (see its docstring) and return it."""
     return Playground(dataset, **kwargs)
-
-
-class _CallableModule(type(threading)):
-    """``viz.playground(...)`` must call the function, but importing this submodule makes
-    ``dlkit.viz.playground`` the module (Python sets a package attribute per submodule,
-    shadowing the package's lazy ``__getattr__``). Calling the module calls the function."""
-
-    def __call__(self, *args, **kwargs):
-        return playground(*args, **kwargs)
-
-
-import sys as _sys  # noqa: E402
-
-_sys.modules[__name__].__class__ = _CallableModule
