@@ -29,7 +29,7 @@ def cmd_info(args):
     import numba
 
     lines += [("cpu cores", str(os.cpu_count())), ("numba threads", str(numba.config.NUMBA_NUM_THREADS)),
-              ("BLAS threads in fit", "1 (small matrices run faster on one thread)"),
+              ("BLAS threads in fit", "NumPy's: default; inside Numba kernels: 1 (they split the batch themselves)"),
               ("numba cache dir", cache_dir()), ("data dir", str(get_data_dir()))]
     width = max(len(k) for k, _ in lines)
     for k, v in lines:

@@ -24,7 +24,7 @@ import numpy as np
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
-from ._threads import single_threaded_blas
+from ._threads import single_threaded_kernel_blas
 from .callbacks import Callback, History, ProgressBar
 from .errors import DivergenceWarning, NotCompiledError, ShapeError
 from .layers.base import Layer
@@ -132,6 +132,10 @@ class Sequential(Layer):
             if layer.name == name:
                 return layer
         raise ValueError(f"no layer named {name!r}; layers: {[l.name for l in self.layers]}")
+
+    @property
+    def parallel_kernels(self):
+        return any(layer.parallel_kernels for layer in self.layers)
 
     @property
     def activation(self):
@@ -310,7 +314,7 @@ class Sequential(Layer):
         self.skip_input_grad = True
         logs = {}
         try:
-            with single_threaded_blas():
+            with single_threaded_kernel_blas(everything=self.parallel_kernels):
                 for cb in cbs:
                     cb.on_train_begin()
                 for epoch in range(initial_epoch, epochs):
@@ -379,7 +383,7 @@ class Sequential(Layer):
         x = np.asarray(x)
         self._check_x(x, "predict")
         x = np.ascontiguousarray(x, dtype=self.dtype)
-        with single_threaded_blas():
+        with single_threaded_kernel_blas(everything=self.parallel_kernels):
             outs = [self.forward(x[i:i + batch_size]).copy() for i in range(0, len(x), batch_size)]
         return np.concatenate(outs) if outs else np.empty((0,) + self.output_shape[1:], self.dtype)
 
@@ -387,7 +391,7 @@ class Sequential(Layer):
         """Loss (and metrics) on (x, y): a float, or [loss, metric, ...] as Keras returns."""
         self._require_compiled("evaluate")
         x, y = self._prepare(x, y, "evaluate")
-        with single_threaded_blas():
+        with single_threaded_kernel_blas(everything=self.parallel_kernels):
             vals = self._evaluate_arrays(x, y, batch_size)
         names = ["loss"] + [m.name for m in self.metrics]
         if return_dict:

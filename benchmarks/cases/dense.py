@@ -92,7 +92,7 @@ def _dense_kernel_case(n, d_in, d_out):
     y = np.empty_like(z)
     return KernelCase(f"dense forward {n}x{d_in} @ {d_in}x{d_out} + relu",
                       2.0 * n * d_in * d_out,
-                      run_dlkit=lambda: dense.forward(x, w, b, 1, 0.0, z, y),
+                      run_dlkit=lambda: dense.forward(x, w, b, 1, np.float32(0), z, y),
                       run_numpy=lambda: np.maximum(x @ w + b, 0, out=y))
 
 

@@ -40,6 +40,9 @@ class Layer:
     # Set by Sequential on its first layer: the gradient w.r.t. the model's input is never
     # needed, so layers that can skip computing it do.
     skip_input_grad = False
+    # True for layers whose kernels split work over the cores with Numba's prange: a model with
+    # any of them keeps every BLAS on one thread (two spinning thread pools fight each other).
+    parallel_kernels = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

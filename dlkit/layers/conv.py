@@ -66,6 +66,8 @@ def check_image_shape(layer, input_shape):
 class _ConvBase(Layer):
     """Arguments, weights and the fused-head protocol shared by Conv2D and Conv2DTranspose."""
 
+    parallel_kernels = True  # its kernels split the batch over the cores (prange)
+
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
                  kernel_regularizer=None, **kwargs):

@@ -24,6 +24,8 @@ class Embedding(Layer):
     did not occur get zero); ids get no gradient (backward returns None).
     """
 
+    parallel_kernels = True  # its kernels split the batch over the cores (prange)
+
     def __init__(self, input_dim, output_dim, embeddings_initializer="random_uniform",
                  mask_zero=False, input_length=None, **kwargs):
         if input_length is not None and "input_shape" not in kwargs:

@@ -57,6 +57,8 @@ class MaxPooling2D(_Pooling2D):
     maximum (the first one on ties), so 3 of 4 inputs of a 2x2 window get no gradient.
     """
 
+    parallel_kernels = True  # its kernels split the batch over the cores (prange)
+
     def forward(self, x, training=False):
         from ..kernels import pool
 
@@ -104,6 +106,8 @@ class GlobalAveragePooling2D(Layer):
 
     x: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims=True.
     """
+
+    parallel_kernels = True  # its kernels split the batch over the cores (prange)
 
     def __init__(self, keepdims=False, **kwargs):
         super().__init__(**kwargs)

@@ -70,6 +70,8 @@ class _Recurrent(Layer):
     layout, go_backwards, states and masks. Subclasses set ``_gates`` and the two kernel calls
     ``_run`` and ``_bptt``."""
 
+    parallel_kernels = True  # its kernels split the batch over the cores (prange)
+
     _gates = 1
     _has_cell = False
     supports_masking = True   # Sequential passes the previous layer's output_mask

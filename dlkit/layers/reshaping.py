@@ -17,6 +17,8 @@ class UpSampling2D(Layer):
     Only interpolation="nearest" (Keras's default) is implemented.
     """
 
+    parallel_kernels = True  # its kernels split the batch over the cores (prange)
+
     def __init__(self, size=(2, 2), interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
         self.size = normalize_tuple(size, 2, "size")

@@ -22,6 +22,10 @@ class _Wrapper(Layer):
         raise NotImplementedError
 
     @property
+    def parallel_kernels(self):
+        return any(l.parallel_kernels for l in self._inner())
+
+    @property
     def params(self):
         return [p for l in self._inner() for p in l.params]
 
