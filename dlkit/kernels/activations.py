@@ -142,6 +142,30 @@ def softmax_backward_rows(y, dy, dz):
             dz[i, j] = y[i, j] * (dy[i, j] - s)
 
 
+@jit
+def bias_activation(z, b, act, alpha, y):
+    """z += b (broadcast over rows); y = f(z). z, y: (rows, F); for linear (or an in-place
+    relu) pass y = z. Shared by Dense (rows = samples) and Conv2D (rows = output pixels)."""
+    n, m = z.shape
+    for i in range(n):
+        for j in range(m):
+            z[i, j] += b[j]
+    if act == SOFTMAX:
+        softmax_rows(z, y)
+    elif act != LINEAR:
+        forward_flat(z.reshape(-1), act, alpha, y.reshape(-1))
+
+
+@jit
+def activation_grad(z, y, dy, act, alpha, dz):
+    """dz = dy * f'(z) row-wise (softmax over each row). All (rows, F); linear: nothing to do,
+    the caller passes dz = dy."""
+    if act == SOFTMAX:
+        softmax_backward_rows(y, dy, dz)
+    elif act != LINEAR:
+        backward_flat(z.reshape(-1), y.reshape(-1), dy.reshape(-1), act, alpha, dz.reshape(-1))
+
+
 def forward(z, act, alpha, y):
     """Apply activation ``act`` to any-shaped contiguous ``z`` into ``y`` (softmax on the last axis)."""
     if act == SOFTMAX:

@@ -18,7 +18,7 @@ from ``dlkit.layers.geometry``; positions in the padding read as 0.
 import numpy as np
 
 from ._jit import jit, pjit, prange
-from .activations import LINEAR, SOFTMAX, backward_flat, forward_flat, softmax_backward_rows, softmax_rows
+from .activations import activation_grad, bias_activation
 
 
 @jit
@@ -64,27 +64,6 @@ def col2im(cols, kh, kw, sh, sw, pt, pl, ho, wo, dx):
                             for k in range(c):
                                 dx[b, hi, wj, k] += cols[r, col + k]
                 r += 1
-
-
-@jit
-def bias_act(z2, b, act, alpha, y2):
-    """z += b per row, then y = f(z). z2, y2: (rows, F)."""
-    rows, f = z2.shape
-    for r in range(rows):
-        for k in range(f):
-            z2[r, k] += b[k]
-    if act == SOFTMAX:
-        softmax_rows(z2, y2)
-    elif act != LINEAR:
-        forward_flat(z2.reshape(-1), act, alpha, y2.reshape(-1))
-
-
-@jit
-def act_grad(z2, y2, dy2, act, alpha, dz2):
-    if act == SOFTMAX:
-        softmax_backward_rows(y2, dy2, dz2)
-    elif act != LINEAR:
-        backward_flat(z2.reshape(-1), y2.reshape(-1), dy2.reshape(-1), act, alpha, dz2.reshape(-1))
 
 
 @jit
@@ -157,7 +136,7 @@ def forward(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, cols, z, y)
         else:
             im2col(x[lo:hi], kh, kw, sh, sw, pt, pl, ho, wo, cols[r0:r1])
             np.dot(cols[r0:r1], w2, z2)
-        bias_act(z2, b, act, alpha, y[lo:hi].reshape(-1, f))
+        bias_activation(z2, b, act, alpha, y[lo:hi].reshape(-1, f))
 
 
 @pjit
@@ -175,7 +154,7 @@ def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, nee
         lo, hi = _bounds(t, nt, n)
         r0, r1 = lo * ho * wo, hi * ho * wo
         dz2 = dz[lo:hi].reshape(-1, f)
-        act_grad(z[lo:hi].reshape(-1, f), y[lo:hi].reshape(-1, f), dy[lo:hi].reshape(-1, f),
+        activation_grad(z[lo:hi].reshape(-1, f), y[lo:hi].reshape(-1, f), dy[lo:hi].reshape(-1, f),
                   act, alpha, dz2)
         if direct:
             _direct_weight_grad_chunk(x[lo:hi], dz[lo:hi], kh, kw, sh, sw, pt, pl, dw_parts[t])

@@ -11,30 +11,13 @@ the Numba kernels.
 import numpy as np
 
 from ._jit import jit
-from .activations import (LINEAR, SOFTMAX, backward_flat, forward_flat,
-                          softmax_backward_rows, softmax_rows)
-
-
-@jit
-def bias_activation(z, b, act, alpha, y):
-    """z += b (broadcast over rows); y = f(z). z, y: (N, d_out); for linear pass y = z."""
-    n, m = z.shape
-    for i in range(n):
-        for j in range(m):
-            z[i, j] += b[j]
-    if act == SOFTMAX:
-        softmax_rows(z, y)
-    elif act != LINEAR:
-        forward_flat(z.reshape(-1), act, alpha, y.reshape(-1))
+from .activations import activation_grad, bias_activation
 
 
 @jit
 def activation_grad_bias(z, y, dy, act, alpha, dz, db):
     """dz = dy * f'(z) (for linear pass dz = dy); db = sum over rows of dz."""
-    if act == SOFTMAX:
-        softmax_backward_rows(y, dy, dz)
-    elif act != LINEAR:
-        backward_flat(z.reshape(-1), y.reshape(-1), dy.reshape(-1), act, alpha, dz.reshape(-1))
+    activation_grad(z, y, dy, act, alpha, dz)
     n, m = dz.shape
     for j in range(m):
         db[j] = 0

@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from .. import activations, regularizers
+from .. import activations, kernels, regularizers
 from ..errors import ShapeError
 from .base import Layer
 from .geometry import (normalize_padding, normalize_tuple, pad_amounts, transpose_output_length,
@@ -256,8 +256,8 @@ class Conv2DTranspose(_ConvBase):
         nt = _threads(n, n * h * w * kh * kw * self.filters * c)
         conv.input_grad(x, self.kernel, kh, kw, sh, sw, pt, pl, nt, dcols, z)
         y = z if self._act == 0 else np.empty_like(z)
-        conv.bias_act(z.reshape(-1, self.filters), self.bias, self._act, self.dtype(self._alpha),
-                      y.reshape(-1, self.filters))
+        kernels.activations.bias_activation(z.reshape(-1, self.filters), self.bias, self._act,
+                                            self._alpha, y.reshape(-1, self.filters))
         self._x, self._z, self._y, self._nt = x, z, y, nt
         return y
 
@@ -273,8 +273,8 @@ class Conv2DTranspose(_ConvBase):
         ho, wo, pt, pl = self._geom
         (kh, kw), (sh, sw) = self.kernel_size, self.strides
         dz = dy if act == 0 else self._scratch("dz", dy.shape)
-        conv.act_grad(self._z.reshape(-1, f), self._y.reshape(-1, f), dy.reshape(-1, f), act,
-                      self.dtype(self._alpha), dz.reshape(-1, f))
+        kernels.activations.activation_grad(self._z.reshape(-1, f), self._y.reshape(-1, f),
+                                            dy.reshape(-1, f), act, self._alpha, dz.reshape(-1, f))
         # dx = Conv2D(dz) with this kernel (no bias); it also leaves dz's windows in cols
         cols = self._scratch("cols", (n * h * w, kh * kw * f))
         dx = np.empty_like(x)
