@@ -98,6 +98,7 @@ class LiveCurves(Callback):
                                                          color=self._lines[base].get_color())
                 ax.set_title(base)
                 ax.set_xlabel("epoch")
+                ax.set_ylabel(base)
                 ax.grid(True, alpha=0.3)
                 ax.legend(loc="best", fontsize=8)
         self._draw()

@@ -149,9 +149,13 @@ def draw_playground(session, fig=None, artists=None):
         ax_map.set_xlim(s.extent[:2])
         ax_map.set_ylim(s.extent[2:])
         artists["title"] = ax_map.set_title("", fontsize=9)
+        ax_map.set_xlabel("x1", fontsize=8)
+        ax_map.set_ylabel("x2", fontsize=8)
         artists["train"], = ax_loss.plot([], [], "-", label="training loss")
         artists["test"], = ax_loss.plot([], [], "--", label="test loss")
         ax_loss.set_xlabel("epoch")
+        ax_loss.set_ylabel("loss (binary cross-entropy)", fontsize=8)
+        ax_loss.set_title("training and test loss", fontsize=9)
         ax_loss.grid(True, alpha=0.3)
         ax_loss.legend(fontsize=8)
         artists["ax_loss"] = ax_loss
