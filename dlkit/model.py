@@ -27,7 +27,7 @@ from . import optimizers as optimizers_mod
 from ._threads import single_threaded_kernel_blas
 from .callbacks import Callback, History, ProgressBar
 from .errors import DivergenceWarning, NotCompiledError, ShapeError
-from .layers.base import Layer
+from .layers.base import Layer, set_sublayer_weights
 
 __all__ = ["Sequential"]
 
@@ -425,15 +425,7 @@ class Sequential(Layer):
 
     # -- weights, summary, saving -----------------------------------------------------------
     def set_weights(self, weights):
-        weights = list(weights)
-        if len(weights) != len(self.weights):
-            raise ValueError(f"model {self.name!r} has {len(self.weights)} weight arrays, got "
-                             f"{len(weights)}")
-        i = 0
-        for layer in self.layers:
-            k = len(layer.weights)
-            layer.set_weights(weights[i:i + k])
-            i += k
+        set_sublayer_weights(f"model {self.name!r}", self.layers, weights)
 
     def summary(self, print_fn=print):
         """Print a Keras-style table: each layer's output shape and parameter count."""
@@ -477,14 +469,6 @@ class Sequential(Layer):
         inner = ", ".join(repr(l) for l in self.layers)
         name = f", name={self.name!r}" if self.name else ""
         return f"Sequential([{inner}]{name})"
-
-
-def _leaves(model):
-    for layer in model.layers:
-        if isinstance(layer, Sequential):
-            yield from _leaves(layer)
-        else:
-            yield layer
 
 
 def _targets_rows(yb, k, loss):

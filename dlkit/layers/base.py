@@ -199,6 +199,20 @@ def _is_symbolic(x):
     return getattr(x, "_dlkit_symbolic", False)
 
 
+def set_sublayer_weights(owner, layers, weights):
+    """Split ``weights`` (the owner's flat list, in order) over ``layers`` and set each one's.
+    Used by every layer made of layers (Sequential, TimeDistributed, Bidirectional)."""
+    weights = list(weights)
+    expected = sum(len(layer.weights) for layer in layers)
+    if len(weights) != expected:
+        raise ValueError(f"{owner} has {expected} weight arrays, got {len(weights)}")
+    i = 0
+    for layer in layers:
+        k = len(layer.weights)
+        layer.set_weights(weights[i:i + k])
+        i += k
+
+
 def _as_shape(shape):
     if isinstance(shape, (int, np.integer)):
         return (int(shape),)

@@ -187,7 +187,7 @@ class Conv2D(_ConvBase):
         y = z if self.activation in ("linear", "relu") else np.empty_like(z)
         nt = _threads(n, self._flops(n))
         conv.forward(x, self.kernel, self.bias, kh, kw, sh, sw, pt, pl, self._act,
-                     self.dtype(self._alpha), nt, self._direct, cols, z, y)
+                     self._alpha, nt, self._direct, cols, z, y)
         self._x, self._z, self._y, self._nt = x, z, y, nt
         return y
 
@@ -209,7 +209,7 @@ class Conv2D(_ConvBase):
         db_parts = self._scratch("db_parts", (nt, self.filters))
         dx = np.empty_like(x) if need_dx else x
         conv.backward(x, self.kernel, self._z, self._y, dy, kh, kw, sh, sw, pt, pl, act,
-                      self.dtype(self._alpha), nt, self._direct, need_dx,
+                      self._alpha, nt, self._direct, need_dx,
                       self._buffers["cols"], dz, dcols, dw_parts, db_parts, self.grads[0],
                       self._db(), dx)
         if self.kernel_regularizer is not None:

@@ -7,7 +7,7 @@ Keras's order (Bidirectional: the forward layer's, then the backward layer's).
 import numpy as np
 
 from ..errors import ShapeError
-from .base import Layer, get_layer_class
+from .base import Layer, get_layer_class, set_sublayer_weights
 
 __all__ = ["TimeDistributed", "Bidirectional"]
 
@@ -48,15 +48,7 @@ class _Wrapper(Layer):
                 for n in l.weight_names]
 
     def set_weights(self, weights):
-        weights = list(weights)
-        if len(weights) != len(self.weights):
-            raise ValueError(f"{type(self).__name__} has {len(self.weights)} weight arrays, "
-                             f"got {len(weights)}")
-        i = 0
-        for layer in self._inner():
-            k = len(layer.weights)
-            layer.set_weights(weights[i:i + k])
-            i += k
+        set_sublayer_weights(type(self).__name__, self._inner(), weights)
 
     def added_loss(self):
         return sum(l.added_loss() for l in self._inner() if hasattr(l, "added_loss"))
