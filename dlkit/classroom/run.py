@@ -61,7 +61,10 @@ async def _run(job):
         nb, km=km, timeout=job["cell_timeout"], interrupt_on_timeout=True,
         error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "the cell ran longer than the "
                           f"time limit ({job['cell_timeout']} s)", "traceback": []},
-        allow_errors=True, startup_timeout=60, shutdown_kernel="immediate",
+        # Starting a kernel is the grader's own work, not the student's (their code has the
+        # per-cell and per-notebook limits): a fresh environment on a busy 2-core machine once
+        # took over 60 s to start one, which turned an honest submission into "crashed".
+        allow_errors=True, startup_timeout=180, shutdown_kernel="immediate",
         resources={"metadata": {"path": job["workdir"]}})
     replies = {}
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.__setitem__(
