@@ -237,7 +237,7 @@ class Sequential(Layer):
         y = self.loss.prepare_targets(y, self.output_shape, self.dtype)
         if len(y) != len(x):
             raise ShapeError(f"{what}: x has {len(x)} samples but y has {len(y)}")
-        if not self.loss.sparse:
+        if not self.loss.sparse and not _same_array(x, y):
             _check_finite(y, "y")
         return x, y
 
@@ -292,6 +292,7 @@ class Sequential(Layer):
                 raise ValueError("validation_data must be a tuple (x_val, y_val)")
             xv, yv = self._prepare(*validation_data, "fit (validation_data)")
         n = len(x)
+        same_xy = _same_array(x, y)
         steps = math.ceil(n / batch_size)
         history = History()
         cbs = [history] + list(callbacks or [])
@@ -321,16 +322,12 @@ class Sequential(Layer):
                     for cb in cbs:
                         cb.on_epoch_begin(epoch)
                     snapshot = [p.copy() for p in self._params_list]
-                    if shuffle:
-                        order = self._rng.permutation(n)
-                        xs, ys = x[order], y[order]   # one contiguous copy per epoch
-                    else:
-                        xs, ys = x, y
+                    order = self._rng.permutation(n) if shuffle else None
                     loss_sum, rows = 0.0, 0
                     sums = [0.0] * len(self.metrics)
                     counts = [0] * len(self.metrics)
                     for b in range(steps):
-                        xb, yb = xs[b * batch_size:(b + 1) * batch_size], ys[b * batch_size:(b + 1) * batch_size]
+                        xb, yb = _batch(x, y, order, b * batch_size, batch_size, same_xy)
                         total, r, y_hat = self.train_step(xb, yb)
                         if not math.isfinite(total):
                             self._diverged(epoch, b, steps, total, snapshot)
@@ -483,10 +480,36 @@ def _logs(names, loss, sums, counts):
 
 
 def _check_finite(a, what):
-    if np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
+    # min and max propagate NaN and show inf: two fast passes, no temporary boolean array
+    # (np.isfinite(a).all() allocates one as large as the data).
+    if (np.issubdtype(a.dtype, np.floating) and a.size
+            and not (np.isfinite(a.min()) and np.isfinite(a.max()))):
         bad = np.argwhere(~np.isfinite(a.reshape(len(a), -1)))[:, 0]
         raise ValueError(f"{what} contains NaN or infinite values (in {len(np.unique(bad))} "
                          f"samples, first at row {bad[0]}); clean or drop those samples")
+
+
+def _batch(x, y, order, start, size, same_xy):
+    """Rows start:start+size of (x, y), in the epoch's shuffled order if there is one.
+
+    Gathering each batch when it is needed (rather than a shuffled copy of the whole set per
+    epoch) keeps it in cache for the step that uses it. An autoencoder's targets are its
+    inputs (same_xy): one gathered batch serves both, since layers never write to their input.
+    """
+    if order is None:
+        xb = x[start:start + size]
+        return xb, (xb if same_xy else y[start:start + size])
+    idx = order[start:start + size]
+    xb = np.take(x, idx, axis=0)
+    return xb, (xb if same_xy else np.take(y, idx, axis=0))
+
+
+def _same_array(a, b):
+    """True when a and b are the same data (the same array, or equal views of one buffer)."""
+    if a is b:
+        return True
+    return (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
+            and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
 
 
 def _check_hyper(batch_size, epochs, validation_split):

@@ -9,6 +9,7 @@ import math
 
 import numpy as np
 
+from . import _fastmath as fm
 from ._jit import jit
 
 LINEAR, RELU, LEAKY_RELU, ELU, SIGMOID, TANH, SOFTMAX, GELU, SOFTPLUS, SWISH = range(10)
@@ -28,15 +29,6 @@ ZERO, ONE = np.float32(0), np.float32(1)
 
 
 @jit
-def _sigmoid(v):
-    # Two branches so exp never overflows: for v << 0, exp(-v) would be inf.
-    if v >= 0:
-        return ONE / (ONE + math.exp(-v))
-    e = math.exp(v)
-    return e / (ONE + e)
-
-
-@jit
 def _softplus(v):
     # log(1 + e^v) = max(v, 0) + log1p(e^-|v|), finite for any v.
     return max(v, ZERO) + math.log1p(math.exp(-abs(v)))
@@ -53,7 +45,7 @@ def softmax_rows(z, y):
                 m = z[i, j]
         s = ZERO * m
         for j in range(c):
-            e = math.exp(z[i, j] - m)
+            e = fm.exp(z[i, j] - m)
             y[i, j] = e
             s += e
         inv = ONE / s
@@ -79,10 +71,10 @@ def forward_flat(z, act, alpha, y):
             y[i] = z[i] if z[i] > 0 else alpha * math.expm1(z[i])
     elif act == SIGMOID:
         for i in range(n):
-            y[i] = _sigmoid(z[i])
+            y[i] = fm.sigmoid(z[i])
     elif act == TANH:
         for i in range(n):
-            y[i] = math.tanh(z[i])
+            y[i] = fm.tanh(z[i])
     elif act == GELU:
         for i in range(n):
             y[i] = 0.5 * z[i] * (1.0 + math.erf(z[i] * _INV_SQRT2))
@@ -91,7 +83,7 @@ def forward_flat(z, act, alpha, y):
             y[i] = _softplus(z[i])
     elif act == SWISH:
         for i in range(n):
-            y[i] = z[i] * _sigmoid(z[i])
+            y[i] = z[i] * fm.sigmoid(z[i])
 
 
 @jit
@@ -123,10 +115,10 @@ def backward_flat(z, y, dy, act, alpha, dz):
             dz[i] = dy[i] * (cdf + z[i] * pdf)
     elif act == SOFTPLUS:
         for i in range(n):
-            dz[i] = dy[i] * _sigmoid(z[i])
+            dz[i] = dy[i] * fm.sigmoid(z[i])
     elif act == SWISH:
         for i in range(n):
-            s = _sigmoid(z[i])
+            s = fm.sigmoid(z[i])
             dz[i] = dy[i] * (s + z[i] * s * (ONE - s))
 
 
@@ -147,6 +139,28 @@ def bias_activation(z, b, act, alpha, y):
     """z += b (broadcast over rows); y = f(z). z, y: (rows, F); for linear (or an in-place
     relu) pass y = z. Shared by Dense (rows = samples) and Conv2D (rows = output pixels)."""
     n, m = z.shape
+    # The common activations in the same pass as the bias (one sweep over z instead of two).
+    if act == RELU:
+        for i in range(n):
+            for j in range(m):
+                v = z[i, j] + b[j]
+                z[i, j] = v
+                y[i, j] = v if v > 0 else ZERO
+        return
+    if act == SIGMOID:
+        for i in range(n):
+            for j in range(m):
+                v = z[i, j] + b[j]
+                z[i, j] = v
+                y[i, j] = fm.sigmoid(v)
+        return
+    if act == TANH:
+        for i in range(n):
+            for j in range(m):
+                v = z[i, j] + b[j]
+                z[i, j] = v
+                y[i, j] = fm.tanh(v)
+        return
     for i in range(n):
         for j in range(m):
             z[i, j] += b[j]

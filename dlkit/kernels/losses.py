@@ -9,9 +9,10 @@ The ``*_logits`` kernels are the fused heads: softmax + categorical cross-entrop
 sigmoid + binary cross-entropy computed from the logits z with log-sum-exp, finite for any z
 (logits of +-1000 included), with the famously simple gradient p - y.
 """
-import math
 
+from . import _fastmath as fm
 from ._jit import jit
+from .activations import ONE, ZERO
 
 EPS = 1e-7  # Keras's backend epsilon: probabilities are clipped to [EPS, 1 - EPS]
 
@@ -62,7 +63,7 @@ def categorical_crossentropy(p, t, inv_n, dp):
         for j in range(k):
             q = p[i, j] / s
             qc = min(max(q, EPS), 1.0 - EPS)
-            total -= t[i, j] * math.log(qc)
+            total -= t[i, j] * fm.log(qc)
             if EPS <= q <= 1.0 - EPS:
                 dp[i, j] = -t[i, j] / (qc * s) * inv_n
                 tin += t[i, j]
@@ -86,7 +87,7 @@ def sparse_categorical_crossentropy(p, labels, inv_n, dp):
         c = labels[i]
         q = p[i, c] / s
         qc = min(max(q, EPS), 1.0 - EPS)
-        total -= math.log(qc)
+        total -= fm.log(qc)
         inside = EPS <= q <= 1.0 - EPS
         for j in range(k):
             dp[i, j] = inv_n / s if inside else 0.0
@@ -106,7 +107,7 @@ def binary_crossentropy(p, t, inv_n, dp):
         for j in range(k):
             q = p[i, j]
             qc = min(max(q, EPS), 1.0 - EPS)
-            s -= t[i, j] * math.log(qc) + (1.0 - t[i, j]) * math.log(1.0 - qc)
+            s -= t[i, j] * fm.log(qc) + (1.0 - t[i, j]) * fm.log(1.0 - qc)
             if EPS <= q <= 1.0 - EPS:
                 dp[i, j] = scale * (qc - t[i, j]) / (qc * (1.0 - qc))
             else:
@@ -129,15 +130,16 @@ def softmax_crossentropy_logits(z, t, inv_n, p, dz):
         for j in range(1, k):
             if z[i, j] > m:
                 m = z[i, j]
-        s = 0.0
+        s = ZERO * m          # accumulate in the logits' dtype (float32 stays float32)
         for j in range(k):
-            e = math.exp(z[i, j] - m)
+            e = fm.exp(z[i, j] - m)
             p[i, j] = e
             s += e
-        lse = m + math.log(s)
+        lse = m + fm.log(s)
+        inv = ONE / s
         tsum = 0.0
         for j in range(k):
-            p[i, j] /= s
+            p[i, j] *= inv
             tsum += t[i, j]
             total += t[i, j] * (lse - z[i, j])
         for j in range(k):
@@ -155,15 +157,16 @@ def sparse_softmax_crossentropy_logits(z, labels, inv_n, p, dz):
         for j in range(1, k):
             if z[i, j] > m:
                 m = z[i, j]
-        s = 0.0
+        s = ZERO * m          # accumulate in the logits' dtype (float32 stays float32)
         for j in range(k):
-            e = math.exp(z[i, j] - m)
+            e = fm.exp(z[i, j] - m)
             p[i, j] = e
             s += e
         c = labels[i]
-        total += m + math.log(s) - z[i, c]
+        total += m + fm.log(s) - z[i, c]
+        inv = ONE / s
         for j in range(k):
-            p[i, j] /= s
+            p[i, j] *= inv
             dz[i, j] = p[i, j] * inv_n
         dz[i, c] -= inv_n
     return total
@@ -181,10 +184,10 @@ def sigmoid_crossentropy_logits(z, p, t, scale, dz):
     n, k = z.shape
     total = 0.0
     for i in range(n):
-        s = 0.0
+        s = ZERO * scale      # a row's sum in the arrays' dtype, so the loop vectorises
         for j in range(k):
             v, q = z[i, j], p[i, j]
-            s += max(v, 0 * v) - v * t[i, j] - math.log(max(q, 1 - q))
+            s += max(v, ZERO) - v * t[i, j] - fm.log(max(q, ONE - q))
             dz[i, j] = (q - t[i, j]) * scale
         total += s / k
     return total

@@ -4,8 +4,6 @@ Geometry arguments as in ``dlkit.kernels.conv``: window (ph, pw), strides (sh, s
 before each axis (pt, pl). The inner loops run over channels, which are contiguous, so they
 vectorise. ``dlkit.reference.conv`` holds the NumPy definitions these are tested against.
 """
-import numpy as np
-
 from ._jit import jit, pjit, prange
 
 
