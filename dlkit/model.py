@@ -259,9 +259,14 @@ class Sequential(Layer):
         if self._fused:
             z = self._head._z
             k = z.shape[-1]
-            total, _, dz = self.loss.value_and_grad_logits(_targets_rows(yb, k, self.loss),
-                                                          z.reshape(-1, k), y_hat.reshape(-1, k))
-            self.backward_logits(dz.reshape(z.shape))
+            if z.ndim == 2 and y_hat.ndim == 2:   # skip the reshapes in the common case
+                total, _, dz = self.loss.value_and_grad_logits(_targets_rows(yb, k, self.loss),
+                                                              z, y_hat)
+            else:
+                total, _, dz = self.loss.value_and_grad_logits(
+                    _targets_rows(yb, k, self.loss), z.reshape(-1, k), y_hat.reshape(-1, k))
+                dz = dz.reshape(z.shape)
+            self.backward_logits(dz)
         else:
             k = y_hat.shape[-1]
             total, dy = self.loss.value_and_grad(_targets_rows(yb, k, self.loss),
@@ -469,7 +474,9 @@ class Sequential(Layer):
 
 
 def _targets_rows(yb, k, loss):
-    return yb.reshape(-1) if loss.sparse else yb.reshape(-1, k)
+    if loss.sparse:
+        return yb if yb.ndim == 1 else yb.reshape(-1)
+    return yb if yb.ndim == 2 and yb.shape[1] == k else yb.reshape(-1, k)
 
 
 def _logs(names, loss, sums, counts):
@@ -480,10 +487,7 @@ def _logs(names, loss, sums, counts):
 
 
 def _check_finite(a, what):
-    # min and max propagate NaN and show inf: two fast passes, no temporary boolean array
-    # (np.isfinite(a).all() allocates one as large as the data).
-    if (np.issubdtype(a.dtype, np.floating) and a.size
-            and not (np.isfinite(a.min()) and np.isfinite(a.max()))):
+    if np.issubdtype(a.dtype, np.floating) and a.size and not _all_finite(a):
         bad = np.argwhere(~np.isfinite(a.reshape(len(a), -1)))[:, 0]
         raise ValueError(f"{what} contains NaN or infinite values (in {len(np.unique(bad))} "
                          f"samples, first at row {bad[0]}); clean or drop those samples")
@@ -500,8 +504,8 @@ def _batch(x, y, order, start, size, same_xy):
         xb = x[start:start + size]
         return xb, (xb if same_xy else y[start:start + size])
     idx = order[start:start + size]
-    xb = np.take(x, idx, axis=0)
-    return xb, (xb if same_xy else np.take(y, idx, axis=0))
+    xb = x.take(idx, axis=0)
+    return xb, (xb if same_xy else y.take(idx, axis=0))
 
 
 def _same_array(a, b):
@@ -510,6 +514,20 @@ def _same_array(a, b):
         return True
     return (a.shape == b.shape and a.strides == b.strides and a.dtype == b.dtype
             and a.__array_interface__["data"][0] == b.__array_interface__["data"][0])
+
+
+def _all_finite(a):
+    """True when no element of the float array a is NaN or infinite.
+
+    The sum of squares (one BLAS pass, no temporary array; np.isfinite(a).all() allocates a
+    boolean array as large as the data) is finite exactly when every element is, unless the
+    squares overflow; only then are min and max (which propagate NaN) consulted.
+    """
+    flat = a.reshape(-1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.dot(flat, flat)):
+            return True
+    return bool(np.isfinite(a.min()) and np.isfinite(a.max()))
 
 
 def _check_hyper(batch_size, epochs, validation_split):

@@ -71,6 +71,7 @@ class Optimizer:
         self._slots = []
         self._bound = ((), ())
         self._bound_lists = (None, None)
+        self._views, self._calls, self._dtype = [], [], None
 
     def _bind(self, grads, params):
         """Check the arrays, create the state on first use, and cache flat views of everything
@@ -94,6 +95,9 @@ class Optimizer:
             self._slots = [tuple(self._init_slot(n, p) for n in self._slot_names) for p in params]
         self._views = [(p.reshape(-1), g.reshape(-1), slot)
                        for p, g, slot in zip(params, grads, self._slots)]
+        self._calls = [(p, g, *slot) for p, g, slot in self._views]   # a kernel's array args
+        dtypes = {p.dtype.type for p in params}
+        self._dtype = dtypes.pop() if len(dtypes) == 1 else None
         self._bound = (params, grads)
 
     def _init_slot(self, name, p):
@@ -109,6 +113,14 @@ class Optimizer:
             self._bind(grads, params)
         self._bound_lists = (params, grads)
         self.iterations += 1
+        f = self._dtype
+        if f is not None and self.global_clipnorm is None and self.clipnorm is None:
+            # the common case, kept lean (it runs once per batch): one dtype, no norm clipping
+            h = self._hyper(f) + (f(1.0), f(self.clipvalue or math.inf))
+            kernel = self._kernel()
+            for args in self._calls:
+                kernel(*args, *h)
+            return
         gscales = None
         if self.global_clipnorm is not None:
             norm = math.sqrt(sum(kernels.optim.sum_squares(g) for _, g, _ in self._views))

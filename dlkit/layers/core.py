@@ -46,13 +46,13 @@ class Dense(Layer):
 
     def forward(self, x, training=False):
         x = self._check_input(x)
-        lead = x.shape[:-1]
-        x2 = x.reshape(-1, x.shape[-1])
+        flat = x.ndim == 2   # the common case skips the reshapes (this runs once per batch)
+        x2 = x if flat else x.reshape(-1, x.shape[-1])
         z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
         y = z if self._act == 0 else np.empty_like(z)
         kernels.dense.forward(x2, self.kernel, self.bias, self._act, self._alpha, z, y)
         self._x, self._z, self._y = x2, z, y
-        return y.reshape(lead + (self.units,))
+        return y if flat else y.reshape(x.shape[:-1] + (self.units,))
 
     def backward(self, dy):
         """dy: (N, units) = dL/dy -> dx: (N, d_in); fills grads (dL/dW, dL/db)."""
@@ -64,7 +64,8 @@ class Dense(Layer):
 
     def _backward(self, dy, act):
         lead = dy.shape[:-1]
-        dy = np.ascontiguousarray(dy.reshape(-1, self.units), dtype=self.dtype)
+        if dy.ndim != 2 or dy.dtype != self.dtype or not dy.flags.c_contiguous:
+            dy = np.ascontiguousarray(dy.reshape(-1, self.units), dtype=self.dtype)
         dz = dy if act == 0 else np.empty_like(dy)
         need_dx = not self.skip_input_grad
         dx = np.empty_like(self._x) if need_dx else self._x
@@ -73,7 +74,9 @@ class Dense(Layer):
                        self.grads[0], db, dx, need_dx)
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.kernel, self.grads[0])
-        return dx.reshape(lead + (self._x.shape[1],)) if need_dx else None
+        if not need_dx:
+            return None
+        return dx if len(lead) == 1 else dx.reshape(lead + (self._x.shape[1],))
 
     def added_loss(self):
         """The weight penalty (its gradient is added in backward)."""
