@@ -51,6 +51,7 @@ TRAIN = [
 
 
 def _conv_kernel_case(n, h, c, f, k=3):
+    from dlkit._threads import single_threaded_kernel_blas
     from dlkit.layers import Conv2D
 
     rng = np.random.default_rng(0)
@@ -67,7 +68,9 @@ def _conv_kernel_case(n, h, c, f, k=3):
     return KernelCase(f"conv forward {n}x{h}x{h}x{c} -> {f} filters 3x3 + relu ({name})",
                       2.0 * n * ho * ho * k * k * c * f,
                       run_dlkit=lambda: layer.forward(x),
-                      run_numpy=lambda: np.maximum(np.matmul(cols, w2, out=out), 0, out=out))
+                      run_numpy=lambda: np.maximum(np.matmul(cols, w2, out=out), 0, out=out),
+                      # as in fit: the batch is split over the cores, each BLAS on one thread
+                      dlkit_context=lambda: single_threaded_kernel_blas(everything=True))
 
 
 def kernels():

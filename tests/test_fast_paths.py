@@ -1,0 +1,132 @@
+"""The speed-motivated code paths give the same answers as the plain ones.
+
+* the vectorisable float32 exp/log/tanh/sigmoid (``dlkit.kernels._fastmath``) agree with
+  float64 NumPy to about one float32 ulp, pass NaN through, and float64 keeps libm's values;
+* ReLU computed in place equals ReLU into a second array;
+* an autoencoder fitted with ``y`` the very same array as ``x`` (one gathered batch serves as
+  input and target) trains exactly as with a copy of ``x`` as ``y``;
+* the finiteness check finds NaN and inf, and does not cry wolf when squares overflow.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import dlkit
+from dlkit import Sequential
+from dlkit.kernels import _fastmath as fm
+from dlkit.kernels._jit import jit
+from dlkit.kernels.activations import RELU, bias_activation
+from dlkit.layers import Dense, GaussianNoise
+from dlkit.model import _all_finite
+
+
+@jit
+def _apply(a, out, which):
+    for i in range(a.shape[0]):
+        if which == 0:
+            out[i] = fm.exp(a[i])
+        elif which == 1:
+            out[i] = fm.log(a[i])
+        elif which == 2:
+            out[i] = fm.tanh(a[i])
+        else:
+            out[i] = fm.sigmoid(a[i])
+
+
+def _ref(which, a):
+    return [np.exp, np.log, np.tanh, lambda v: 1 / (1 + np.exp(-v))][which](a)
+
+
+CASES = {  # which: (sampler of inputs, allowed relative error)
+    0: (lambda r: r.uniform(-87, 88, 50_000), 2e-7),
+    1: (lambda r: np.exp(r.uniform(-80, 80, 50_000)), 2e-7),
+    2: (lambda r: np.concatenate([r.uniform(-1, 1, 25_000), r.uniform(-12, 12, 25_000),
+                                  [0.0, 1e-30, -1e-30, 0.625, -0.625]]), 2e-7),
+    3: (lambda r: r.uniform(-30, 30, 50_000), 2e-7),
+}
+
+
+@pytest.mark.parametrize("which", sorted(CASES))
+def test_float32_fast_functions_are_accurate(which):
+    sample, tol = CASES[which]
+    a = sample(np.random.default_rng(which)).astype(np.float32)
+    out = np.empty_like(a)
+    _apply(a, out, which)
+    exact = _ref(which, a.astype(np.float64))
+    rel = np.abs(out - exact) / np.maximum(np.abs(exact), np.finfo(np.float32).tiny)
+    assert rel.max() < tol, (which, float(rel.max()), a[np.argmax(rel)])
+
+
+@pytest.mark.parametrize("which", sorted(CASES))
+def test_float64_keeps_the_exact_functions(which):
+    a = CASES[which][0](np.random.default_rng(10 + which))[:1000]
+    out = np.empty_like(a)
+    _apply(a, out, which)
+    f = [math.exp, math.log, math.tanh, lambda v: 1 / (1 + math.exp(-v))][which]
+    np.testing.assert_allclose(out, [f(v) for v in a], rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("which", sorted(CASES))
+def test_nan_passes_through_and_extremes_stay_finite(which):
+    a = np.array([np.nan, 3e38, 1e-30 if which == 1 else -3e38], np.float32)
+    out = np.empty_like(a)
+    _apply(a, out, which)
+    assert np.isnan(out[0])
+    if which == 1:
+        np.testing.assert_allclose(out[1:], np.log(a[1:].astype(np.float64)), rtol=1e-6)
+    else:
+        assert np.isfinite(out[1:]).all()
+    if which == 3:
+        assert out[1] == 1 and 0 <= out[2] < 1e-30
+    if which == 2:
+        assert out[1] == 1 and out[2] == -1
+
+
+def test_relu_in_place_equals_relu_into_another_array():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((300, 33)).astype(np.float32)
+    b = rng.standard_normal(33).astype(np.float32)
+    z1, y1 = z.copy(), np.empty_like(z)
+    bias_activation(z1, b, RELU, np.float32(0), y1)
+    z2 = z.copy()
+    bias_activation(z2, b, RELU, np.float32(0), z2)
+    np.testing.assert_array_equal(z1, z + b)
+    np.testing.assert_array_equal(y1, np.maximum(z + b, 0))
+    np.testing.assert_array_equal(z2, y1)
+
+
+def _autoencoder(noise):
+    dlkit.set_seed(3)
+    layers = [GaussianNoise(0.3, input_shape=(20,))] if noise else []
+    layers += [Dense(6, activation="relu", input_shape=(20,)), Dense(20, activation="sigmoid")]
+    model = Sequential(layers)
+    model.compile("adam", "binary_crossentropy")
+    return model
+
+
+@pytest.mark.parametrize("noise", [False, True])
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_autoencoder_with_y_is_x_trains_exactly_as_with_a_copy(noise, shuffle):
+    x = np.random.default_rng(1).random((203, 20)).astype(np.float32)
+    keep = x.copy()
+    a, b = _autoencoder(noise), _autoencoder(noise)
+    ha = a.fit(x, x, epochs=3, batch_size=16, shuffle=shuffle, verbose=0)
+    hb = b.fit(x, x.copy(), epochs=3, batch_size=16, shuffle=shuffle, verbose=0)
+    assert ha.history["loss"] == hb.history["loss"]
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    np.testing.assert_array_equal(x, keep)   # the caller's data is never written
+
+
+def test_all_finite_finds_nan_and_inf_and_survives_overflowing_squares():
+    a = np.random.default_rng(0).random((50, 7)).astype(np.float32)
+    assert _all_finite(a)
+    for bad in (np.nan, np.inf, -np.inf):
+        c = a.copy()
+        c[17, 3] = bad
+        assert not _all_finite(c)
+    c = a.copy()
+    c[5, 5] = 3e38            # its square overflows float32, yet every value is finite
+    assert _all_finite(c)
+    assert _all_finite(np.arange(10.0)[::3])     # non-contiguous input
