@@ -145,14 +145,12 @@ def tanh(x):
 
 def sigmoid(x):
     """1 / (1 + e^-x), finite for any x (Python fallback)."""
-    if x >= 0:
-        return 1.0 / (1.0 + math.exp(-x))
-    e = math.exp(x)
-    return e / (1.0 + e)
+    return _sigmoid64(x)
 
 
 @register_jitable(**_OPTS)
 def _sigmoid64(x):
+    # two branches so exp never overflows: for x << 0, exp(-x) would be inf
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
     e = math.exp(x)
