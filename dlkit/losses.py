@@ -27,6 +27,8 @@ class Loss:
     #: the output activation this loss can be fused with ("softmax", "sigmoid" or None)
     fused_activation = None
     sparse = False
+    #: value_and_grad_logits(..., with_hits=True) also counts the rows classified right
+    counts_hits = False
 
     def __init__(self, from_logits=False):
         self.from_logits = bool(from_logits)
@@ -69,16 +71,18 @@ class Loss:
             total = self._kernel()(p2, t2, 1.0 / len(p2), dp)
         return total, dp.reshape(y_pred.shape)
 
-    def value_and_grad_logits(self, y_true, z, p=None):
+    def value_and_grad_logits(self, y_true, z, p=None, with_hits=False):
         """Fused head: (loss sum, probabilities, dL/dz of the mean loss) from logits z: (N, K).
 
         p: the head's output f(z) when the layer has already computed it (the sigmoid head
         reuses it; softmax heads recompute it from z, which is exact for any logits).
+        with_hits (losses with ``counts_hits``): also return the number of rows classified
+        right, counted in the same pass, so fit's accuracy costs no call of its own.
         """
         p = np.empty_like(z)
         dz = np.empty_like(z)
-        total = self._logits_kernel()(z, y_true, 1.0 / len(z), p, dz)
-        return total, p, dz
+        total, hits = self._logits_kernel()(z, y_true, 1.0 / len(z), p, dz)
+        return (total, p, dz, hits) if with_hits else (total, p, dz)
 
     def _kernel(self):
         raise NotImplementedError
@@ -148,6 +152,7 @@ class CategoricalCrossentropy(Loss):
     """-sum_k y_k log p_k per sample; targets one-hot (or probabilities), shape (N, K)."""
     name = "categorical_crossentropy"
     fused_activation = "softmax"
+    counts_hits = True
 
     def prepare_targets(self, y, y_pred_shape, dtype):
         y = super().prepare_targets(y, y_pred_shape, dtype)
@@ -170,6 +175,7 @@ class SparseCategoricalCrossentropy(Loss):
     name = "sparse_categorical_crossentropy"
     fused_activation = "softmax"
     sparse = True
+    counts_hits = True
 
     def prepare_targets(self, y, y_pred_shape, dtype):
         y = np.asarray(y)

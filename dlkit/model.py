@@ -180,6 +180,10 @@ class Sequential(Layer):
             dz = layer.backward(dz)
         return dz
 
+    def adds_loss(self):
+        """True when some layer may add a term to the loss (see ``added_loss``)."""
+        return any(_adds_loss(layer) for layer in self.layers)
+
     def added_loss(self):
         """Loss terms the layers add to the model's loss: weight penalties (L2) and terms of the
         last forward pass (a VAE's KL divergence, a mean over the batch). Protocol: a layer with
@@ -209,6 +213,12 @@ class Sequential(Layer):
                        and getattr(head, "activation", None) == self.loss.fused_activation
                        and hasattr(head, "backward_logits"))
         self._head = head
+        # fit's accuracy, when the fused loss kernel counts it in its own pass
+        want = (metrics_mod.SparseCategoricalAccuracy if self.loss.sparse
+                else metrics_mod.CategoricalAccuracy)
+        self._hits_metric = next((i for i, m in enumerate(self.metrics) if type(m) is want),
+                                 None) if self._fused and self.loss.counts_hits else None
+        self._loss_adders = [layer for layer in self.layers if _adds_loss(layer)]
 
     def _last_leaf(self):
         layer = self
@@ -254,19 +264,22 @@ class Sequential(Layer):
 
     # -- training ---------------------------------------------------------------------------
     def train_step(self, xb, yb):
-        """One step of gradient descent on a batch. Returns (loss sum, rows, y_hat)."""
+        """One step of gradient descent on a batch. Returns (loss sum, rows, y_hat, hits):
+        hits, the rows classified right, when the fused loss counted them, else None."""
         y_hat = self.forward(xb, training=True)
+        hits = None
         if self._fused:
             z = self._head._z
             k = z.shape[-1]
-            if z.ndim == 2 and y_hat.ndim == 2:   # skip the reshapes in the common case
-                total, _, dz = self.loss.value_and_grad_logits(_targets_rows(yb, k, self.loss),
-                                                              z, y_hat)
+            t = _targets_rows(yb, k, self.loss)
+            flat = z.ndim == 2 and y_hat.ndim == 2   # the common case skips the reshapes
+            z2 = z if flat else z.reshape(-1, k)
+            p2 = y_hat if flat else y_hat.reshape(-1, k)
+            if self._hits_metric is not None:
+                total, _, dz, hits = self.loss.value_and_grad_logits(t, z2, p2, with_hits=True)
             else:
-                total, _, dz = self.loss.value_and_grad_logits(
-                    _targets_rows(yb, k, self.loss), z.reshape(-1, k), y_hat.reshape(-1, k))
-                dz = dz.reshape(z.shape)
-            self.backward_logits(dz)
+                total, _, dz = self.loss.value_and_grad_logits(t, z2, p2)
+            self.backward_logits(dz if flat else dz.reshape(z.shape))
         else:
             k = y_hat.shape[-1]
             total, dy = self.loss.value_and_grad(_targets_rows(yb, k, self.loss),
@@ -274,7 +287,9 @@ class Sequential(Layer):
             self.backward(dy.reshape(y_hat.shape))
         self.optimizer.apply(self._grads_list, self._params_list)
         rows = y_hat.size // y_hat.shape[-1]
-        return total + self.added_loss() * rows, rows, y_hat
+        if self._loss_adders:
+            total += self.added_loss() * rows
+        return total, rows, y_hat, hits
 
     def fit(self, x, y, batch_size=32, epochs=1, verbose=1, callbacks=None, validation_split=0.0,
             validation_data=None, shuffle=True, initial_epoch=0):
@@ -318,6 +333,8 @@ class Sequential(Layer):
         self.stop_training = False
         self.history = history
         self.skip_input_grad = True
+        self._loss_adders = [layer for layer in self.layers if _adds_loss(layer)]
+        hit_i = self._hits_metric
         logs = {}
         try:
             with single_threaded_kernel_blas(everything=self.parallel_kernels):
@@ -333,14 +350,14 @@ class Sequential(Layer):
                     counts = [0] * len(self.metrics)
                     for b in range(steps):
                         xb, yb = _batch(x, y, order, b * batch_size, batch_size, same_xy)
-                        total, r, y_hat = self.train_step(xb, yb)
+                        total, r, y_hat, hits = self.train_step(xb, yb)
                         if not math.isfinite(total):
                             self._diverged(epoch, b, steps, total, snapshot)
                             return history
                         loss_sum += total
                         rows += r
                         for i, m in enumerate(self.metrics):
-                            s, c = m.update(yb, y_hat)
+                            s, c = (hits, r) if i == hit_i else m.update(yb, y_hat)
                             sums[i] += s
                             counts[i] += c
                         if batch_cbs:
@@ -471,6 +488,15 @@ class Sequential(Layer):
         inner = ", ".join(repr(l) for l in self.layers)
         name = f", name={self.name!r}" if self.name else ""
         return f"Sequential([{inner}]{name})"
+
+
+def _adds_loss(layer):
+    """Whether a layer can add a loss term: it has ``added_loss``, and ``adds_loss()`` (if it
+    has one) does not rule it out (a Dense without a regulariser adds nothing)."""
+    if not hasattr(layer, "added_loss"):
+        return False
+    adds = getattr(layer, "adds_loss", None)
+    return adds() if adds is not None else True
 
 
 def _targets_rows(yb, k, loss):

@@ -42,6 +42,6 @@ def make_torch():
 
 TRAIN = [
     TrainCase("Autoencoder 784-32-784, Adam, BCE", 256, autoencoder_data, make_dlkit,
-              make_torch, floor=1.5),
+              make_torch, floor=1.5, epochs=8),
 ]
 KERNELS = []

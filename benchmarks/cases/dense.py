@@ -70,14 +70,14 @@ TRAIN = [
     TrainCase("MLP 784-32-10, SGD+momentum", 32, one_hot_data,
               _dlkit_mlp((784, 32, 10), _sgd, "categorical_crossentropy"),
               _torch_mlp((784, 32, 10), _torch_sgd), floor=3.0,
-              torch_target=lambda y: y.argmax(1)),
+              torch_target=lambda y: y.argmax(1), epochs=8),
     TrainCase("MLP 784-128-10, Adam", 32, one_hot_data,
               _dlkit_mlp((784, 128, 10), _adam, "categorical_crossentropy"),
               _torch_mlp((784, 128, 10), _torch_adam), floor=2.0,
-              torch_target=lambda y: y.argmax(1)),
+              torch_target=lambda y: y.argmax(1), epochs=8),
     TrainCase("MLP 784-10-10-10, Adam, sparse CE", 128, mnist_flat,
               _dlkit_mlp((784, 10, 10, 10), _adam, "sparse_categorical_crossentropy"),
-              _torch_mlp((784, 10, 10, 10), _torch_adam), floor=3.0),
+              _torch_mlp((784, 10, 10, 10), _torch_adam), floor=3.0, epochs=8),
 ]
 
 

@@ -121,15 +121,24 @@ def softmax_crossentropy_logits(z, t, inv_n, p, dz):
     """Fused softmax + categorical cross-entropy from logits z: (N, K), targets t: (N, K).
 
     loss_n = sum_k t_k (lse(z_n) - z_nk); dz = (softmax(z) sum_k t_k - t) / N. Also writes
-    p = softmax(z) (the layer's output, for metrics). Returns the summed loss.
+    p = softmax(z) (the layer's output, for metrics). Returns (summed loss, hits), hits being
+    the rows where argmax z == argmax t: categorical accuracy, counted in the same pass (argmax
+    z is argmax softmax(z)).
     """
     n, k = z.shape
     total = 0.0
+    hits = 0
     for i in range(n):
         m = z[i, 0]
+        a = 0
+        b = 0
         for j in range(1, k):
             if z[i, j] > m:
                 m = z[i, j]
+                a = j
+            if t[i, j] > t[i, b]:
+                b = j
+        hits += a == b
         s = ZERO * m          # accumulate in the logits' dtype (float32 stays float32)
         for j in range(k):
             e = fm.exp(z[i, j] - m)
@@ -144,32 +153,36 @@ def softmax_crossentropy_logits(z, t, inv_n, p, dz):
             total += t[i, j] * (lse - z[i, j])
         for j in range(k):
             dz[i, j] = (p[i, j] * tsum - t[i, j]) * inv_n
-    return total
+    return total, hits
 
 
 @jit
 def sparse_softmax_crossentropy_logits(z, labels, inv_n, p, dz):
-    """As softmax_crossentropy_logits with integer labels (N,)."""
+    """As softmax_crossentropy_logits with integer labels (N,); hits: argmax z == label."""
     n, k = z.shape
     total = 0.0
+    hits = 0
     for i in range(n):
         m = z[i, 0]
+        a = 0
         for j in range(1, k):
             if z[i, j] > m:
                 m = z[i, j]
+                a = j
         s = ZERO * m          # accumulate in the logits' dtype (float32 stays float32)
         for j in range(k):
             e = fm.exp(z[i, j] - m)
             p[i, j] = e
             s += e
         c = labels[i]
+        hits += a == c
         total += m + fm.log(s) - z[i, c]
         inv = ONE / s
         for j in range(k):
             p[i, j] *= inv
             dz[i, j] = p[i, j] * inv_n
         dz[i, c] -= inv_n
-    return total
+    return total, hits
 
 
 @jit

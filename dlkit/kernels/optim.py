@@ -25,7 +25,9 @@ TINY = np.float32(1e-30)  # a float32 constant: comparing float32 state needs no
 
 @jit
 def _flush(v):
-    return v if abs(v) >= TINY else 0 * v
+    # v - v, not 0 * v: Numba types int * float32 as float64, and that one conversion per
+    # element made SGD's update 2.6x slower. (Here |v| < TINY, so v is finite and v - v is 0.)
+    return v if abs(v) >= TINY else v - v
 
 
 @jit

@@ -111,6 +111,10 @@ class _ConvBase(Layer):
         """Backward from dL/dz (the pre-activation), skipping f': the fused loss head uses it."""
         return self._backward(dz, 0)
 
+    def adds_loss(self):
+        """Whether ``added_loss`` can be non-zero (fit skips layers that add nothing)."""
+        return self.kernel_regularizer is not None
+
     def added_loss(self):
         """The weight penalty (its gradient is added in backward)."""
         return self.kernel_regularizer(self.kernel) if self.kernel_regularizer else 0.0

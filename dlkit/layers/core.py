@@ -78,6 +78,10 @@ class Dense(Layer):
             return None
         return dx if len(lead) == 1 else dx.reshape(lead + (self._x.shape[1],))
 
+    def adds_loss(self):
+        """Whether ``added_loss`` can be non-zero (fit skips layers that add nothing)."""
+        return self.kernel_regularizer is not None
+
     def added_loss(self):
         """The weight penalty (its gradient is added in backward)."""
         return self.kernel_regularizer(self.kernel) if self.kernel_regularizer else 0.0
