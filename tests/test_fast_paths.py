@@ -5,7 +5,12 @@
 * ReLU computed in place equals ReLU into a second array;
 * an autoencoder fitted with ``y`` the very same array as ``x`` (one gathered batch serves as
   input and target) trains exactly as with a copy of ``x`` as ``y``;
-* the finiteness check finds NaN and inf, and does not cry wolf when squares overflow.
+* the finiteness check finds NaN and inf, and does not cry wolf when squares overflow;
+* im2col (tap by tap over whole rows, unsigned indices) equals a plain NumPy im2col for
+  grey and colour images, strides and paddings, including taps that lie wholly in padding;
+* column sums (bias gradients, summed in long flat runs) equal NumPy's, for any row count;
+* the accuracy counted inside the fused softmax cross-entropy kernels equals the metric's;
+* the optimizers' flush of tiny state to 0 passes NaN and inf through.
 """
 import math
 
@@ -16,7 +21,10 @@ import dlkit
 from dlkit import Sequential
 from dlkit.kernels import _fastmath as fm
 from dlkit.kernels._jit import jit
-from dlkit.kernels.activations import RELU, bias_activation
+from dlkit import losses, metrics
+from dlkit.kernels import optim
+from dlkit.kernels.activations import RELU, bias_activation, column_sums
+from dlkit.kernels.conv import im2col
 from dlkit.layers import Dense, GaussianNoise
 from dlkit.model import _all_finite
 
@@ -130,3 +138,58 @@ def test_all_finite_finds_nan_and_inf_and_survives_overflowing_squares():
     c[5, 5] = 3e38            # its square overflows float32, yet every value is finite
     assert _all_finite(c)
     assert _all_finite(np.arange(10.0)[::3])     # non-contiguous input
+
+
+def _numpy_im2col(x, kh, kw, sh, sw, pt, pl, ho, wo):
+    n, h, w, c = x.shape
+    xp = np.zeros((n, h + kh + sh * ho, w + kw + sw * wo, c))   # room for any padding
+    xp[:, pt:pt + h, pl:pl + w] = x
+    rows = [xp[b, i * sh:i * sh + kh, j * sw:j * sw + kw].reshape(-1)
+            for b in range(n) for i in range(ho) for j in range(wo)]
+    return np.array(rows)
+
+
+@pytest.mark.parametrize("c", [1, 3])
+@pytest.mark.parametrize("k, s, pad", [((3, 3), (1, 1), (0, 0)), ((3, 3), (1, 1), (1, 1)),
+                                       ((3, 2), (2, 1), (1, 0)), ((5, 5), (2, 2), (2, 2)),
+                                       ((5, 5), (1, 1), (4, 4))])
+def test_im2col_equals_numpy(c, k, s, pad):
+    rng = np.random.default_rng(c)
+    (kh, kw), (sh, sw), (pt, pl) = k, s, pad
+    x = rng.standard_normal((2, 4, 5, c)).astype(np.float32)
+    ho = (4 + 2 * pt - kh) // sh + 1
+    wo = (5 + 2 * pl - kw) // sw + 1
+    cols = np.full((2 * ho * wo, kh * kw * c), np.nan, dtype=np.float32)   # every cell written
+    im2col(x, kh, kw, sh, sw, pt, pl, ho, wo, cols)
+    np.testing.assert_array_equal(cols, _numpy_im2col(x, kh, kw, sh, sw, pt, pl, ho, wo))
+
+
+@pytest.mark.parametrize("rows, f", [(10816, 32), (1, 1), (7, 3), (33, 10), (5, 1000), (0, 4)])
+def test_column_sums_equal_numpy(rows, f):
+    a = np.random.default_rng(rows).standard_normal((rows, f))
+    out = np.full(f, np.nan)
+    column_sums(a, out)
+    np.testing.assert_allclose(out, a.sum(axis=0), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_fused_loss_counts_the_same_hits_as_the_accuracy_metric(sparse):
+    rng = np.random.default_rng(5)
+    z = (rng.standard_normal((64, 7)) * 3).astype(np.float32)
+    labels = rng.integers(0, 7, 64)
+    if sparse:
+        loss, metric, t = losses.SparseCategoricalCrossentropy(), metrics.SparseCategoricalAccuracy(), labels
+    else:
+        loss, metric, t = losses.CategoricalCrossentropy(), metrics.CategoricalAccuracy(), np.eye(7, dtype=np.float32)[labels]
+    total, p, dz, hits = loss.value_and_grad_logits(t, z, with_hits=True)
+    assert 0 < hits < 64
+    assert (hits, 64) == metric.update(t, p)
+    assert total == loss.value_and_grad_logits(t, z)[0]
+
+
+def test_flush_zeroes_tiny_state_and_passes_nan():
+    for dt in (np.float32, np.float64):
+        v = np.array([1e-35, -1e-35, 0.5, np.nan, np.inf], dtype=dt)
+        out = np.array([optim._flush(e) for e in v])
+        assert np.array_equal(out[:3], np.array([0, 0, 0.5], dtype=dt))
+        assert np.isnan(out[3]) and out[4] == np.inf

@@ -135,6 +135,35 @@ def softmax_backward_rows(y, dy, dz):
 
 
 @jit
+def column_sums(a, out):
+    """out (F,) = a.sum(axis=0) for a (rows, F), C-contiguous (a bias gradient).
+
+    Summing row by row runs a loop of F iterations per row (32 for a conv layer), which
+    costs more to enter than to run; here blocks of rows are added as long flat runs into a
+    ~512-wide accumulator (unsigned indices, so LLVM vectorises), folded to F at the end."""
+    rows, f = a.shape
+    blk = max(1, 512 // f)
+    width = blk * f
+    acc = np.zeros(width, dtype=a.dtype)
+    af = a.reshape(-1)
+    full = rows // blk
+    uw = np.uint64(width)
+    for r in range(full):
+        base = np.uint64(r * width)
+        for m in range(uw):
+            acc[m] += af[base + m]
+    rest = (rows - full * blk) * f
+    base = full * width
+    for m in range(rest):
+        acc[m] += af[base + m]
+    for k in range(f):
+        out[k] = 0.0
+    for q in range(blk):
+        for k in range(f):
+            out[k] += acc[q * f + k]
+
+
+@jit
 def bias_activation(z, b, act, alpha, y):
     """z += b (broadcast over rows); y = f(z). z, y: (rows, F); for linear (or an in-place
     relu) pass y = z. Shared by Dense (rows = samples) and Conv2D (rows = output pixels)."""
