@@ -56,6 +56,7 @@ class Sequential(Layer):
         self._resolved = False
         self.stop_training = False
         self.history = None
+        self._loss_adders = None   # set by fit: the layers whose added_loss can be non-zero
         for layer in layers or []:
             self.add(layer)
 
@@ -218,7 +219,6 @@ class Sequential(Layer):
                 else metrics_mod.CategoricalAccuracy)
         self._hits_metric = next((i for i, m in enumerate(self.metrics) if type(m) is want),
                                  None) if self._fused and self.loss.counts_hits else None
-        self._loss_adders = [layer for layer in self.layers if _adds_loss(layer)]
 
     def _last_leaf(self):
         layer = self
@@ -287,7 +287,7 @@ class Sequential(Layer):
             self.backward(dy.reshape(y_hat.shape))
         self.optimizer.apply(self._grads_list, self._params_list)
         rows = y_hat.size // y_hat.shape[-1]
-        if self._loss_adders:
+        if self._loss_adders is None or self._loss_adders:   # fit lists the layers that add one
             total += self.added_loss() * rows
         return total, rows, y_hat, hits
 
@@ -376,6 +376,7 @@ class Sequential(Layer):
                     cb.on_train_end(logs)
         finally:
             self.skip_input_grad = False
+            self._loss_adders = None
         return history
 
     def _diverged(self, epoch, batch, steps, total, snapshot):
