@@ -122,8 +122,9 @@ def main(argv=None):
         lines.append(row)
         print(lines[-1], flush=True)
     # Kernel cases are built only now: building them runs NumPy's BLAS and Numba's parallel
-    # kernels in this process, whose idle worker threads then spun beside the training
-    # subprocesses timed above (it halved two dense rows in a full run).
+    # kernels in this process, and nothing should run here while the training subprocesses
+    # above are timed. (Suspected of two slow dense rows in one run; moving it did not cure
+    # them, which was the VM's own drift, but it keeps the parent idle during timing.)
     kernels = [c for name, ks in kernel_sources for c in (ks() if callable(ks) else ks)
                if _picked(only, name, c)]
     if kernels:
