@@ -162,8 +162,10 @@ def test_assignment_end_to_end(src, tmp_path):
     assert loop.status == "timeout" and loop.score < full, loop
     assert "cell" in loop.message and "CellTimeoutError" in loop.message
     mem = by["d_memory"]
+    # error (memory was left over: later cells ran) or crashed (the kernel kept all of it and
+    # was stopped); which one depends on where the 512 MiB steps meet the limit
     assert mem.status in ("error", "crashed") and mem.score < full, mem
-    assert mem.status == "crashed" or "MemoryError" in mem.message
+    assert "MemoryError" in mem.message, mem
     raises = by["e_raises"]
     assert raises.status == "error" and "RuntimeError: my bug" in raises.message, raises
     assert raises.score < full
@@ -180,6 +182,51 @@ def test_assignment_end_to_end(src, tmp_path):
     per_test = (tmp_path / "grades_tests.csv").read_text().splitlines()
     assert len(per_test) == 1 + len(by) * len(assignment.tests)
     assert rows(out)["a_solution"]["score"] == full
+
+
+# ---------------------------------------------------------------- limits
+
+def test_memory_bomb_is_reported_and_stops_the_kernel(course):
+    """1 MiB steps leave no room at all under the limit: the MemoryError still comes back,
+    and the kernel, which would hold all its memory for the later cells, is stopped."""
+    src, subs, out = course
+    hog = "import numpy as np\nhog = []\nwhile True:\n    hog.append(np.empty(2 ** 17))"
+    nbformat.write(variant(tiny(), 2, hog), subs / "hog.ipynb")
+    r = grade(src, subs, out, cell_timeout=20, memory="1G", progress=False,
+              feedback=out.parent / "feedback")[0]
+    assert r.status == "crashed" and r.score == 0, r
+    assert "cell 2 ran out of memory (limit 1024 MiB)" in r.message, r.message
+    assert "MemoryError" in r.message and [t.status for t in r.tests] == ["not run"] * 2
+    fb = nbformat.read(out.parent / "feedback" / "hog.ipynb", as_version=4)
+    assert [o.get("ename") for o in fb.cells[2].outputs] == ["MemoryError"]
+
+
+def test_failed_allocation_leaves_the_kernel_working(course):
+    """One allocation too big for the limit: the error is reported, the later cells run
+    (the tests score their points), and the reserve is back for the next MemoryError."""
+    src, subs, out = course
+    nb = variant(tiny(), 2, "def add(a, b):\n    return a + b\nnp.empty(2 ** 40)")
+    nb = variant(nb, 4, "def noise():\n    return np.random.rand()\n"
+                 "from ipykernel.connect import get_connection_info\n"
+                 "assert get_connection_info(unpack=True)['transport'] == 'ipc'\n"
+                 "np.empty(2 ** 40)")
+    nbformat.write(nb, subs / "big.ipynb")
+    r = grade(src, subs, out, cell_timeout=20, memory="1G", progress=False,
+              feedback=out.parent / "feedback")[0]
+    assert r.status == "error" and r.score == 5, r
+    assert "cell 2 (student): MemoryError" in r.message, r.message
+    fb = nbformat.read(out.parent / "feedback" / "big.ipynb", as_version=4)
+    assert [o.get("ename") for o in fb.cells[4].outputs] == ["MemoryError"]   # the second one
+
+
+def test_kernel_that_cannot_start_is_reported_with_its_last_words(course):
+    """(Tried twice: a kernel that dies before answering has run no student code.)"""
+    src, subs, out = course
+    nbformat.write(tiny(), subs / "alice.ipynb")
+    r = grade(src, subs, out, memory="40M", progress=False)[0]
+    assert r.status == "crashed" and r.score == 0, r
+    assert "Kernel died before replying" in r.message, r.message
+    assert "(the kernel wrote: MemoryError" in r.message, r.message
 
 
 # ---------------------------------------------------------------- isolation

@@ -17,8 +17,9 @@ For each student (``SUBMISSIONS/<student>.ipynb`` or ``SUBMISSIONS/<student>/...
    grades_tests.csv (one row per student and test) and grades.json, each atomically.
 
 Student status: ok (every cell ran; failed tests just lose points), error (a non-test cell
-raised), timeout, crashed (the kernel died, e.g. out of memory), invalid (not a readable
-notebook), missing (no notebook found for the student).
+raised), timeout, crashed (the kernel died, or was stopped because it held its whole memory
+limit after a MemoryError), invalid (not a readable notebook), missing (no notebook found
+for the student).
 """
 import csv
 import io
@@ -178,7 +179,7 @@ def _score(student, assignment, plan, notes, run):
                          "; ".join(m for m in messages if m), tests)
 
 
-def _guard_config(src, submissions, outputs, private, workdir, connection_file):
+def _guard_config(src, submissions, outputs, private, workdir, connection_file, sockets):
     """What the student's kernel may not touch (see _guard)."""
     import dlkit
 
@@ -189,7 +190,8 @@ def _guard_config(src, submissions, outputs, private, workdir, connection_file):
     if not any(e == src_dir or src_dir in e.parents for e in essential):
         trees.append(str(src_dir))   # the whole solution folder, unless the library lives there
     return {"trees": trees, "files": [str(src.resolve())] + [str(p.resolve()) for p in outputs],
-            "ipynb_trees": [str(src_dir)], "allow": [str(workdir), str(connection_file)]}
+            "ipynb_trees": [str(src_dir)],
+            "allow": [str(workdir), str(connection_file), str(sockets)]}
 
 
 def _output_paths(out):
@@ -251,8 +253,9 @@ def grade(src, submissions, out="grades.csv", *, cell_timeout=60, timeout=300, m
     src: the solution notebook (or a folder holding exactly one); submissions: the folder;
     out: grades.csv path (grades_tests.csv and grades.json are written beside it);
     cell_timeout / timeout: seconds per cell / per notebook; memory: per-kernel address-space
-    limit ("2G"); jobs: students graded at once; seed: for the preamble; feedback: a folder
-    for the executed notebooks (written after grading), or None.
+    limit ("2G"; student code gets it less a reserve, see ``_kernel``); jobs: students graded
+    at once; seed: for the preamble; feedback: a folder for the executed notebooks (written
+    after grading), or None.
     """
     srcs = solution_notebooks(src)
     if len(srcs) != 1:
@@ -296,15 +299,18 @@ def grade(src, submissions, out="grades.csv", *, cell_timeout=60, timeout=300, m
             continue
         plan, notes = _plan(nb, assignment, seed)
         home = private / f"s{k:04d}"
-        workdir, conn_file = home / "work", home / "kernel.json"
+        workdir, conn_file, sockets = home / "work", home / "kernel.json", home / "ipc"
         (workdir / "tmp").mkdir(parents=True)
+        sockets.mkdir()
+        ipc_prefix = str(sockets / "k")      # sockets k-1 ... k-5; a Unix socket path is short
         job = {"cells": plan, "workdir": str(workdir), "connection_file": str(conn_file),
+               "ipc_prefix": ipc_prefix if len(ipc_prefix) < 96 else None,
                "cell_timeout": cell_timeout, "timeout": timeout,
                "env": {**env, "TMPDIR": str(workdir / "tmp"), "HOME": os.environ.get("HOME", "")},
                "kernel_config": {"memory": mem, "cpu_seconds": int(timeout) + 30,
                                  "file_size": 256 * 2 ** 20,
                                  "guard": _guard_config(src, submissions, outputs, private,
-                                                        workdir, conn_file)}}
+                                                        workdir, conn_file, sockets)}}
         plans[student] = (plan, notes, home)
         pending.append((student, job))
     bar = _progress(len(entries), progress)
