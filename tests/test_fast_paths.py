@@ -10,7 +10,10 @@
   grey and colour images, strides and paddings, including taps that lie wholly in padding;
 * column sums (bias gradients, summed in long flat runs) equal NumPy's, for any row count;
 * the accuracy counted inside the fused softmax cross-entropy kernels equals the metric's;
-* the optimizers' flush of tiny state to 0 passes NaN and inf through.
+* the optimizers' flush of tiny state to 0 passes NaN and inf through;
+* the AVX-512 matrix product (``dlkit.kernels.gemm``) equals float64 NumPy for shapes with and
+  without whole blocks, transposed and strided operands, empty sums; Dense layers using it
+  give the same outputs and gradients as NumPy's products.
 """
 import math
 
@@ -22,7 +25,7 @@ from dlkit import Sequential
 from dlkit.kernels import _fastmath as fm
 from dlkit.kernels._jit import jit
 from dlkit import losses, metrics
-from dlkit.kernels import optim
+from dlkit.kernels import gemm, optim
 from dlkit.kernels.activations import RELU, bias_activation, column_sums
 from dlkit.kernels.conv import im2col
 from dlkit.layers import Dense, GaussianNoise
@@ -193,3 +196,73 @@ def test_flush_zeroes_tiny_state_and_passes_nan():
         out = np.array([optim._flush(e) for e in v])
         assert np.array_equal(out[:3], np.array([0, 0, 0.5], dtype=dt))
         assert np.isnan(out[3]) and out[4] == np.inf
+
+
+@jit
+def _mm_plain(a, b, out):
+    gemm.mm(a, b, out)
+
+
+@jit
+def _mm_a_transposed(at, b, out):
+    gemm.mm(at.T, b, out)
+
+
+@jit
+def _mm_b_transposed(a, bt, out):
+    gemm.mm(a, bt.T, out)
+
+
+@jit
+def _mm_strided(a, b, out):
+    gemm.mm(a[:, ::2], b[::2], out)
+
+
+@pytest.mark.parametrize("m, k, n", [(32, 784, 32), (37, 50, 70), (5, 3, 31), (6, 1, 32),
+                                     (7, 0, 33), (1, 300, 1), (600, 288, 64), (13, 64, 200)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matrix_product_equals_numpy(m, k, n, dtype):
+    rng = np.random.default_rng(m * 1000 + n)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    tol = (1e-5 if dtype == np.float32 else 1e-12) * max(1.0, math.sqrt(k))
+    for call, args in [(_mm_plain, (a, b)), (_mm_a_transposed, (np.ascontiguousarray(a.T), b)),
+                       (_mm_b_transposed, (a, np.ascontiguousarray(b.T))),
+                       (_mm_strided, (np.repeat(a, 2, axis=1), np.repeat(b, 2, axis=0)))]:
+        out = np.full((m, n), np.nan, dtype)
+        call(*args, out)
+        np.testing.assert_allclose(out, ref, rtol=tol, atol=tol, err_msg=call.__name__)
+
+
+@pytest.mark.skipif(not gemm.ENABLED, reason="the CPU has no AVX-512: mm is np.dot")
+def test_matrix_product_uses_the_micro_kernel_and_writes_only_its_output():
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((40, 70)).astype(np.float32)
+    b = rng.standard_normal((70, 100)).astype(np.float32)
+    big = np.full((45, 110), 7.0, np.float32)     # out is a window: the rest must stay 7
+    gemm._mm_f32(a, b, big[2:42, 5:105])
+    np.testing.assert_allclose(big[2:42, 5:105], a.astype(np.float64) @ b, rtol=1e-5, atol=1e-4)
+    big[2:42, 5:105] = 7.0
+    assert (big == 7.0).all()
+
+
+@pytest.mark.parametrize("units, act", [(32, "relu"), (70, "tanh"), (10, "softmax")])
+def test_dense_layer_products_agree_with_numpy(units, act, monkeypatch):
+    from dlkit.kernels import dense as kd
+
+    rng = np.random.default_rng(units)
+    x = rng.standard_normal((45, 100)).astype(np.float32)
+    dy = rng.standard_normal((45, units)).astype(np.float32)
+    results = []
+    for blocked in (True, False):
+        if not blocked:
+            monkeypatch.setattr(kd, "_blocked", lambda *arrays: False)
+        dlkit.set_seed(1)
+        layer = Dense(units, activation=act, input_shape=(100,))
+        layer.build((None, 100))
+        y = layer.forward(x, training=True)
+        dx = layer.backward(dy)
+        results.append((y, dx, layer.grads[0].copy(), layer.grads[1].copy()))
+    for fast, plain in zip(*results):
+        np.testing.assert_allclose(fast, plain, rtol=1e-4, atol=1e-5)

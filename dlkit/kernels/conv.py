@@ -10,7 +10,8 @@ Two ways to compute the same sums (``dlkit.reference.conv`` is the definition):
   grey images), but measured slower there too (``dlkit.layers.conv.DIRECT_MAX_WINDOW``).
 
 Both split the batch into ``nt`` chunks run by a ``prange`` (one per core): each chunk does its
-own im2col and its own single-threaded BLAS call, and weight gradients are summed per chunk and
+own im2col and its own single-threaded matrix product (``gemm.mm``: AVX-512 code of our own
+where the CPU has it, else BLAS), and weight gradients are summed per chunk and
 then added in a fixed order, so results do not depend on thread timing.
 Geometry (``kh, kw, sh, sw, pt, pl``): kernel size, strides, padding before each axis (top, left),
 from ``dlkit.layers.geometry``; positions in the padding read as 0.
@@ -19,6 +20,7 @@ import numpy as np
 
 from ._jit import jit, pjit, prange
 from .activations import activation_grad, bias_activation, column_sums
+from .gemm import mm
 
 
 @jit
@@ -162,7 +164,7 @@ def forward(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, cols, z, y)
             _direct_chunk(x[lo:hi], w, kh, kw, sh, sw, pt, pl, z[lo:hi])
         else:
             im2col(x[lo:hi], kh, kw, sh, sw, pt, pl, ho, wo, cols[r0:r1])
-            np.dot(cols[r0:r1], w2, z2)
+            mm(cols[r0:r1], w2, z2)
         bias_activation(z2, b, act, alpha, y[lo:hi].reshape(-1, f))
 
 
@@ -186,10 +188,10 @@ def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, nee
         if direct:
             _direct_weight_grad_chunk(x[lo:hi], dz[lo:hi], kh, kw, sh, sw, pt, pl, dw_parts[t])
         else:
-            np.dot(cols[r0:r1].T, dz2, dw_parts[t].reshape(-1, f))
+            mm(cols[r0:r1].T, dz2, dw_parts[t].reshape(-1, f))
         column_sums(dz2, db_parts[t])
         if need_dx:
-            np.dot(dz2, w2.T, dcols[r0:r1])
+            mm(dz2, w2.T, dcols[r0:r1])
             col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])
     dw[...] = dw_parts[0]
     db[:] = db_parts[0]
@@ -207,5 +209,5 @@ def input_grad(dz, w, kh, kw, sh, sw, pt, pl, nt, dcols, dx):
     for t in prange(nt):
         lo, hi = _bounds(t, nt, n)
         r0, r1 = lo * ho * wo, hi * ho * wo
-        np.dot(dz[lo:hi].reshape(-1, f), w2.T, dcols[r0:r1])
+        mm(dz[lo:hi].reshape(-1, f), w2.T, dcols[r0:r1])
         col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])

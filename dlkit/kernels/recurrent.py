@@ -11,7 +11,8 @@ How the work is split (why it is fast):
     dX = dZ W^T to three GEMMs after it (``dense_grads``);
   * what must be sequential, h_{t-1} U and the gate nonlinearities, runs per step, fused;
   * samples are independent, so the batch is cut into ``nchunks`` blocks that run the whole
-    recurrence on separate threads (``prange``), each calling single-threaded BLAS.
+    recurrence on separate threads (``prange``), each calling a single-threaded matrix
+    product (``gemm.mm``).
     Results do not depend on the chunking except for the order of float additions in
     dense_grads' partial sums (deterministic for a given ``nchunks``).
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from ._jit import jit, pjit, prange
 from . import _fastmath as fm
+from .gemm import mm
 from .activations import LINEAR, ONE, SIGMOID, TANH, ZERO, backward_flat, forward_flat
 
 
@@ -70,7 +72,7 @@ def project(x, w, b, out, nblocks):
         lo = k * m // nblocks
         hi = (k + 1) * m // nblocks
         if hi > lo:
-            np.dot(x[lo:hi], w, out[lo:hi])
+            mm(x[lo:hi], w, out[lo:hi])
             for i in range(lo, hi):
                 for j in range(g):
                     out[i, j] += b[j]
@@ -90,13 +92,13 @@ def dense_grads(x, dz, w, dw, db, need_db, dx, need_dx, nblocks):
         lo = k * m // nblocks
         hi = (k + 1) * m // nblocks
         if hi > lo:
-            np.dot(x[lo:hi].T, dz[lo:hi], parts_w[k])
+            mm(x[lo:hi].T, dz[lo:hi], parts_w[k])
             if need_db:
                 for i in range(lo, hi):
                     for j in range(g):
                         parts_b[k, j] += dz[i, j]
             if need_dx:
-                np.dot(dz[lo:hi], w.T, dx[lo:hi])
+                mm(dz[lo:hi], w.T, dx[lo:hi])
     dw[:] = parts_w[0]
     for k in range(1, nblocks):
         dw += parts_w[k]
@@ -117,7 +119,7 @@ def simple_rnn_forward(Z, U, mask, has_mask, act, alpha, H, nchunks):
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
         for t in range(T):
-            np.dot(H[t, lo:hi], U, rec[lo:hi])
+            mm(H[t, lo:hi], U, rec[lo:hi])
             z, hp, h = Z[t], H[t], H[t + 1]
             for n in range(lo, hi):
                 if has_mask and mask[t, n] == 0:
@@ -150,7 +152,7 @@ def simple_rnn_backward(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh, dZ, n
                         g[n, j] = 0.0
                     continue
                 activate_grad(z, h, g, n, 0, u, act, alpha)
-            np.dot(g[lo:hi], UT, dh[lo:hi])
+            mm(g[lo:hi], UT, dh[lo:hi])
             if has_mask:
                 for n in range(lo, hi):
                     if mask[t, n] == 0:
@@ -174,7 +176,7 @@ def lstm_forward(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S, H, nch
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
         for t in range(T):
-            np.dot(H[t, lo:hi], U, rec[lo:hi])
+            mm(H[t, lo:hi], U, rec[lo:hi])
             z, a, cp, c, s, hp, h = Z[t], A[t], C[t], C[t + 1], S[t], H[t], H[t + 1]
             for n in range(lo, hi):
                 if has_mask and mask[t, n] == 0:
@@ -229,7 +231,7 @@ def lstm_backward(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ract, ral
                 activate_grad(z, a, gz, n, 0, 2 * u, ract, ralpha)
                 activate_grad(z, a, gz, n, 2 * u, 3 * u, act, alpha)
                 activate_grad(z, a, gz, n, 3 * u, G, ract, ralpha)
-            np.dot(gz[lo:hi], UT, dh[lo:hi])
+            mm(gz[lo:hi], UT, dh[lo:hi])
             if has_mask:
                 for n in range(lo, hi):
                     if mask[t, n] == 0:
@@ -252,7 +254,7 @@ def gru_forward(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, 
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
         for t in range(T):
-            np.dot(H[t, lo:hi], U, rec[lo:hi])
+            mm(H[t, lo:hi], U, rec[lo:hi])
             z, a, rh, hp, h = Z[t], A[t], RH[t], H[t], H[t + 1]
             for n in range(lo, hi):
                 if has_mask and mask[t, n] == 0:
@@ -307,7 +309,7 @@ def gru_backward(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ral
                     gr[n, j] = gp[n, j]
                 for j in range(u):
                     gr[n, 2 * u + j] = gp[n, 2 * u + j] * a[n, u + j]
-            np.dot(gr[lo:hi], UT, dh[lo:hi])
+            mm(gr[lo:hi], UT, dh[lo:hi])
             for n in range(lo, hi):
                 for j in range(u):
                     dh[n, j] += carry[n, j]
