@@ -178,7 +178,7 @@ def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, nee
     C, F) and db_parts (nt, F): per-chunk sums. For the linear activation pass dy itself as dz.
     """
     n, ho, wo, f = z.shape
-    w2 = w.reshape(-1, f)
+    w2t = np.ascontiguousarray(w.reshape(-1, f).T)   # (F, kh kw C), once for every thread
     for t in prange(nt):
         lo, hi = _bounds(t, nt, n)
         r0, r1 = lo * ho * wo, hi * ho * wo
@@ -191,7 +191,7 @@ def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, nee
             mm(cols[r0:r1].T, dz2, dw_parts[t].reshape(-1, f))
         column_sums(dz2, db_parts[t])
         if need_dx:
-            mm(dz2, w2.T, dcols[r0:r1])
+            mm(dz2, w2t, dcols[r0:r1])
             col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])
     dw[...] = dw_parts[0]
     db[:] = db_parts[0]
@@ -205,9 +205,9 @@ def input_grad(dz, w, kh, kw, sh, sw, pt, pl, nt, dcols, dx):
     """dx (N, H, W, C) = col2im(dz W2^T) for dz (N, H', W', F): the input gradient alone, which
     is also the forward pass of a transposed convolution."""
     n, ho, wo, f = dz.shape
-    w2 = w.reshape(-1, f)
+    w2t = np.ascontiguousarray(w.reshape(-1, f).T)   # (F, kh kw C), once for every thread
     for t in prange(nt):
         lo, hi = _bounds(t, nt, n)
         r0, r1 = lo * ho * wo, hi * ho * wo
-        mm(dz[lo:hi].reshape(-1, f), w2.T, dcols[r0:r1])
+        mm(dz[lo:hi].reshape(-1, f), w2t, dcols[r0:r1])
         col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])

@@ -88,6 +88,7 @@ def dense_grads(x, dz, w, dw, db, need_db, dx, need_dx, nblocks):
     g = dz.shape[1]
     parts_w = np.zeros((nblocks, d, g), dz.dtype)
     parts_b = np.zeros((nblocks, g), dz.dtype)
+    wt = np.ascontiguousarray(w.T) if need_dx else w   # once, not once per thread
     for k in prange(nblocks):
         lo = k * m // nblocks
         hi = (k + 1) * m // nblocks
@@ -98,7 +99,7 @@ def dense_grads(x, dz, w, dw, db, need_db, dx, need_dx, nblocks):
                     for j in range(g):
                         parts_b[k, j] += dz[i, j]
             if need_dx:
-                mm(dz[lo:hi], w.T, dx[lo:hi])
+                mm(dz[lo:hi], wt, dx[lo:hi])
     dw[:] = parts_w[0]
     for k in range(1, nblocks):
         dw += parts_w[k]
