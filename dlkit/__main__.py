@@ -26,10 +26,14 @@ def cmd_info(args):
         except ImportError:
             lines.append((mod, "not installed"))
     from dlkit.kernels._jit import cache_dir
+    from dlkit.kernels import gemm
     import numba
 
     lines += [("cpu cores", str(os.cpu_count())), ("numba threads", str(numba.config.NUMBA_NUM_THREADS)),
               ("BLAS threads in fit", "NumPy's: default; inside Numba kernels: 1 (they split the batch themselves)"),
+              ("float32 matrix products",
+               "dlkit's AVX-512 kernel (dlkit.kernels.gemm)" if gemm.ENABLED
+               else "BLAS (this CPU has no AVX-512)"),
               ("numba cache dir", cache_dir()), ("data dir", str(get_data_dir()))]
     width = max(len(k) for k, _ in lines)
     for k, v in lines:

@@ -13,7 +13,8 @@ def run(*args, timeout=300):
 def test_info_prints_versions_threads_and_directories():
     out = run("info")
     assert out.returncode == 0, out.stderr
-    for key in ("dlkit", "numba", "numpy", "numba threads", "numba cache dir", "data dir"):
+    for key in ("dlkit", "numba", "numpy", "numba threads", "numba cache dir", "data dir",
+                "float32 matrix products"):
         assert key in out.stdout
 
 
