@@ -10,9 +10,9 @@ at the book's shapes, one thread: 1.7-2.9x OpenBLAS's (conv2 forward 1936x288 @ 
 
 How (the scheme of GotoBLAS/BLIS, Goto & van de Geijn 2008, here without packing): the output
 is cut into blocks of ``MR`` rows by ``NR`` columns. For one block the micro-kernel keeps the
-MR x NR sums in registers (6 x 2 vectors of 16 floats: 12 of the 32 AVX-512 registers) and
+MR x NR sums in registers (8 x 2 vectors of 16 floats: 16 of the 32 AVX-512 registers) and
 walks the shared dimension: per step it loads one row of ``b`` (2 vectors) and MR numbers of
-``a`` (each broadcast to a vector), then does 12 fused multiply-adds. Numba has no vector
+``a`` (each broadcast to a vector), then does 16 fused multiply-adds. Numba has no vector
 types, so the micro-kernel is written in LLVM IR through ``numba.extending.intrinsic``.
 
 ``a`` may be any 2-D strided view (a transpose costs nothing). ``b``'s rows must be
@@ -33,7 +33,7 @@ from ._jit import jit
 
 __all__ = ["ENABLED", "MR", "NR", "mm"]
 
-MR, NR = 6, 32
+MR, NR = 8, 32     # 8 rows: every batch and layer size of the book is a multiple of 8
 _LANES = 16
 _NV = NR // _LANES
 
