@@ -78,6 +78,25 @@ def test_conv2d_float32_matches_reference_and_skips_input_grad():
     assert np.isfinite(layer.grads[0]).all()
 
 
+def test_conv2d_float32_backward_matches_reference():
+    """float32 runs the fast matrix product (whole 32-column blocks and an edge: 40 filters)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((6, 11, 10, 5)).astype(np.float32)
+    layer = Conv2D(40, 3, strides=(1, 2), padding="same", seed=0)
+    y = layer(x)
+    dz = rng.standard_normal(y.shape).astype(np.float32)
+    dx = layer.backward(dz)
+    w64 = layer.kernel.astype(np.float64)
+    expected_y = ref.conv2d_forward(x.astype(np.float64), w64, layer.bias.astype(np.float64),
+                                    (1, 2), "same")
+    rdx, rdw, rdb = ref.conv2d_backward(x.astype(np.float64), w64, dz.astype(np.float64),
+                                        (1, 2), "same")
+    np.testing.assert_allclose(y, expected_y, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dx, rdx, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(layer.grads[0], rdw, rtol=1e-4, atol=1e-3)
+    np.testing.assert_allclose(layer.grads[1], rdb, rtol=1e-4, atol=1e-3)
+
+
 def test_conv2d_matches_torch_with_keras_layout():
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(4)

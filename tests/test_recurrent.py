@@ -77,6 +77,22 @@ def test_float32_close_to_float64(cls):
 
 
 @pytest.mark.parametrize("cls", CELLS)
+def test_float32_backward_close_to_float64(cls):
+    """40 units: the float32 products run whole 32-column blocks and an edge."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((16, 9, 6))
+    dy = rng.standard_normal((16, 9, 40))
+    results = []
+    for dtype in ("float64", "float32"):
+        layer = cls(40, return_sequences=True, dtype=dtype, seed=0)
+        layer.forward(x.astype(dtype))
+        dx = layer.backward(dy.astype(dtype))
+        results.append([dx] + [g.copy() for g in layer.grads])
+    for a64, a32 in zip(*results):
+        np.testing.assert_allclose(a32, a64, rtol=1e-3, atol=2e-4)
+
+
+@pytest.mark.parametrize("cls", CELLS)
 def test_thread_blocks_do_not_change_results(cls, monkeypatch):
     from dlkit.layers import recurrent
 
