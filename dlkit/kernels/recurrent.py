@@ -99,7 +99,9 @@ def dense_grads(x, dz, w, dw, db, need_db, dx, need_dx, nblocks):
         lo = k * m // nblocks
         hi = (k + 1) * m // nblocks
         if hi > lo:
-            mm(x[lo:hi].T, dz[lo:hi], parts_w[k])
+            # x's block transposed into rows first: the product reads plain rows faster than
+            # a transposed view (LSTM's dU, 448x128 per thread: 350 -> 304 us)
+            mm(np.ascontiguousarray(x[lo:hi].T), dz[lo:hi], parts_w[k])
             if need_db:
                 column_sums(dz[lo:hi], parts_b[k])
             if need_dx:
