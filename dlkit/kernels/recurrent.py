@@ -30,8 +30,8 @@ import numpy as np
 from ._jit import jit, pjit, prange
 from . import _fastmath as fm
 from .gemm import mm
-from .activations import (LINEAR, ONE, SIGMOID, TANH, ZERO, backward_flat, column_sums,
-                          forward_flat)
+from .activations import (LINEAR, ONE, SIGMOID, TANH, ZERO, backward_flat, bias_activation,
+                          column_sums, forward_flat)
 
 
 # -- element-wise helpers on row n, columns lo:hi of 2-D arrays ------------------------------
@@ -73,15 +73,13 @@ def activate_grad(z, y, g, n, lo, hi, act, alpha):
 @pjit
 def project(x, w, b, out, nblocks):
     """out = x W + b. x: (M, D), w: (D, G), b: (G,), out: (M, G); rows split over threads."""
-    m, g = out.shape
+    m = out.shape[0]
     for k in prange(nblocks):
         lo = k * m // nblocks
         hi = (k + 1) * m // nblocks
         if hi > lo:
             mm(x[lo:hi], w, out[lo:hi])
-            for i in range(lo, hi):
-                for j in range(g):
-                    out[i, j] += b[j]
+            bias_activation(out[lo:hi], b, LINEAR, 0.0, out[lo:hi])   # + b
 
 
 @pjit
