@@ -20,9 +20,10 @@ Masks (from ``Embedding(mask_zero=True)``): ``mask[t, n] == 0`` skips step t of 
 carries its state over (h_t = h_{t-1}, c_t = c_{t-1}), as Keras does; BPTT passes the state
 gradient straight through that step.
 
-Activations are integer codes (``dlkit.kernels.activations``). tanh is computed as
-2 sigmoid(2v) - 1, which is exact to rounding but 4x faster than libm's tanh here (no
-vectorised tanh without Intel's SVML).
+Activations are integer codes (``dlkit.kernels.activations``); sigmoid and tanh, the gates'
+functions, use the vectorisable float32 exp of ``_fastmath`` (libm's tanh is a scalar call).
+The element-wise work of a step runs as a few passes over the step's block of rows (one
+gate function over all rows, then the next), see the helpers below.
 """
 
 import numpy as np
@@ -34,39 +35,52 @@ from .activations import (LINEAR, ONE, SIGMOID, TANH, ZERO, backward_flat, bias_
                           column_sums, forward_flat)
 
 
-# -- element-wise helpers on row n, columns lo:hi of 2-D arrays ------------------------------
-# (Indices rather than slices: a slice is a new array view whose reference count is updated
-# atomically, which in the per-row loops of two threads costs more than the arithmetic.
-# Unsigned indices: for a signed one Numba adds a negative-index fix-up to every access, and
-# LLVM then leaves the loop scalar; the LSTM's gate loops ran ~1.6x faster unsigned. Mixing
-# np.uint64 with int64 gives float64 in Numba, so whole index expressions are cast.)
+# -- element-wise helpers on rows rlo:rhi, columns lo:hi of 2-D arrays -----------------------
+# One call per time step and block of rows, not per row: a call costs ~35 ns (saving registers,
+# loading constants, alias checks), as much as a 128-wide loop's arithmetic.
+# Indices rather than slices in the gate loops: a slice is a new array view whose reference
+# count is updated atomically, which in the per-row loops of two threads costs more than the
+# arithmetic. Unsigned indices: for a signed one Numba adds a negative-index fix-up to every
+# access, and LLVM then leaves the loop scalar; the LSTM's gate loops ran ~1.6x faster
+# unsigned. (Mixing np.uint64 with int64 gives float64 in Numba, so whole index expressions are
+# cast.) A loop that writes one array at two column offsets (gz[n, j] and gz[n, u + j]) stays
+# scalar: LLVM checks for overlap once for all rows, where the two ranges do overlap; such
+# loops are written as one loop per output range.
 @jit
-def activate(z, y, n, lo, hi, act, alpha):
-    """y[n, lo:hi] = f(z[n, lo:hi]), with fast paths for the two gate functions."""
-    r = np.uint64(n)
+def activate(z, y, rlo, rhi, lo, hi, act, alpha):
+    """y[rlo:rhi, lo:hi] = f(z[rlo:rhi, lo:hi]), with fast paths for the two gate functions."""
     if act == SIGMOID:
-        for j in range(np.uint64(lo), np.uint64(hi)):
-            y[r, j] = fm.sigmoid(z[r, j])
+        for row in range(rlo, rhi):
+            r = np.uint64(row)
+            for j in range(np.uint64(lo), np.uint64(hi)):
+                y[r, j] = fm.sigmoid(z[r, j])
     elif act == TANH:
-        for j in range(np.uint64(lo), np.uint64(hi)):
-            y[r, j] = fm.tanh(z[r, j])
+        for row in range(rlo, rhi):
+            r = np.uint64(row)
+            for j in range(np.uint64(lo), np.uint64(hi)):
+                y[r, j] = fm.tanh(z[r, j])
     else:
-        forward_flat(z[n, lo:hi], act, alpha, y[n, lo:hi])
+        for row in range(rlo, rhi):
+            forward_flat(z[row, lo:hi], act, alpha, y[row, lo:hi])
 
 
 @jit
-def activate_grad(z, y, g, n, lo, hi, act, alpha):
-    """g[n, lo:hi] *= f'(z[n, lo:hi]), given y = f(z)."""
-    r = np.uint64(n)
+def activate_grad(z, y, g, rlo, rhi, lo, hi, act, alpha):
+    """g[rlo:rhi, lo:hi] *= f'(z[rlo:rhi, lo:hi]), given y = f(z)."""
     if act == SIGMOID:
-        for j in range(np.uint64(lo), np.uint64(hi)):
-            g[r, j] *= y[r, j] * (ONE - y[r, j])
+        for row in range(rlo, rhi):
+            r = np.uint64(row)
+            for j in range(np.uint64(lo), np.uint64(hi)):
+                g[r, j] *= y[r, j] * (ONE - y[r, j])
     elif act == TANH:
-        for j in range(np.uint64(lo), np.uint64(hi)):
-            g[r, j] *= ONE - y[r, j] * y[r, j]
+        for row in range(rlo, rhi):
+            r = np.uint64(row)
+            for j in range(np.uint64(lo), np.uint64(hi)):
+                g[r, j] *= ONE - y[r, j] * y[r, j]
     elif act != LINEAR:
-        gs = g[n, lo:hi]
-        backward_flat(z[n, lo:hi], y[n, lo:hi], gs, act, alpha, gs)
+        for row in range(rlo, rhi):
+            gs = g[row, lo:hi]
+            backward_flat(z[row, lo:hi], y[row, lo:hi], gs, act, alpha, gs)
 
 
 # -- the GEMMs before and after the recurrence ------------------------------------------------
@@ -114,6 +128,35 @@ def dense_grads(x, dz, w, dw, db, need_db, dx, need_dx, nblocks):
 
 
 # -- SimpleRNN: h_t = f(x_t W + h_{t-1} U + b) --------------------------------------------------
+@jit
+def _carry_masked(mask, t, lo, hi, src, dst):
+    """dst[n] = src[n] for the rows n in lo:hi that step t skips (mask[t, n] == 0)."""
+    u = np.uint64(dst.shape[1])
+    for row in range(lo, hi):
+        if mask[t, row] == 0:
+            n = np.uint64(row)
+            for j in range(u):
+                dst[n, j] = src[n, j]
+
+
+@jit
+def _zero_masked(mask, t, lo, hi, g):
+    """g[n] = 0 for the rows n in lo:hi that step t skips."""
+    for row in range(lo, hi):
+        if mask[t, row] == 0:
+            g[row, :] = 0.0
+
+
+@jit
+def _add_rows(x, y, lo, hi):
+    """x[lo:hi] += y[lo:hi] (same shape)."""
+    m = np.uint64(x.shape[1])
+    for row in range(lo, hi):
+        n = np.uint64(row)
+        for j in range(m):
+            x[n, j] += y[n, j]
+
+
 @pjit
 def simple_rnn_forward(Z, U, mask, has_mask, act, alpha, H, nchunks):
     """Z: (T, N, u) holds x_t W + b on entry and the pre-activations on exit;
@@ -125,15 +168,10 @@ def simple_rnn_forward(Z, U, mask, has_mask, act, alpha, H, nchunks):
         hi = (k + 1) * N // nchunks
         for t in range(T):
             mm(H[t, lo:hi], U, rec[lo:hi])
-            z, hp, h = Z[t], H[t], H[t + 1]
-            for n in range(lo, hi):
-                if has_mask and mask[t, n] == 0:
-                    for j in range(u):
-                        h[n, j] = hp[n, j]
-                    continue
-                for j in range(u):
-                    z[n, j] += rec[n, j]
-                activate(z, h, n, 0, u, act, alpha)
+            _add_rows(Z[t], rec, lo, hi)
+            activate(Z[t], H[t + 1], lo, hi, 0, u, act, alpha)
+            if has_mask:
+                _carry_masked(mask, t, lo, hi, H[t], H[t + 1])
 
 
 @pjit
@@ -142,27 +180,26 @@ def simple_rnn_backward(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh, dZ, n
     dL/dh_T on entry (last output + state gradient) and dL/dh_0 on exit; dZ: (T, N, u) out;
     UT = U^T contiguous."""
     T, N, u = Z.shape
-    carry = np.zeros((N, u), Z.dtype)
+    uu = np.uint64(u)
+    carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
         for t in range(T - 1, -1, -1):
-            g, z, h, dHt = dZ[t], Z[t], H[t + 1], dH[t if seq else 0]
-            for n in range(lo, hi):
-                for j in range(u):
-                    g[n, j] = dh[n, j] + (dHt[n, j] if seq else ZERO)
-                if has_mask and mask[t, n] == 0:
-                    for j in range(u):
-                        carry[n, j] = g[n, j]
-                        g[n, j] = 0.0
-                    continue
-                activate_grad(z, h, g, n, 0, u, act, alpha)
+            g, dHt = dZ[t], dH[t if seq else 0]
+            for row in range(lo, hi):
+                n = np.uint64(row)
+                for j in range(uu):
+                    dh[n, j] += dHt[n, j] if seq else ZERO      # dL/dh_t
+                for j in range(uu):
+                    g[n, j] = dh[n, j]
+            activate_grad(Z[t], H[t + 1], g, lo, hi, 0, u, act, alpha)
+            if has_mask:   # a skipped step passes the gradient straight through to h_{t-1}
+                _carry_masked(mask, t, lo, hi, dh, carry)
+                _zero_masked(mask, t, lo, hi, g)
             mm(g[lo:hi], UT, dh[lo:hi])
             if has_mask:
-                for n in range(lo, hi):
-                    if mask[t, n] == 0:
-                        for j in range(u):
-                            dh[n, j] = carry[n, j]
+                _carry_masked(mask, t, lo, hi, carry, dh)
 
 
 # -- LSTM (Hochreiter & Schmidhuber 1997; Keras gate order i, f, c, o) ------------------------
@@ -173,34 +210,34 @@ def lstm_forward(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S, H, nch
 
     Z: (T, N, 4u) projections in, pre-activations out; A: (T, N, 4u) gate values;
     C, H: (T+1, N, u) cell and hidden states (index 0 = initial, set by the caller);
-    S: (T, N, u) = act(c_t)."""
+    S: (T, N, u) = act(c_t). Skipped steps (mask 0) carry c and h over; their A and S rows
+    hold values nothing reads."""
     T, N, G = Z.shape
     u = G // 4
-    uu, u2, u3, gg = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u), np.uint64(G)
+    uu, u2, u3 = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u)
     rec = np.empty((N, G), Z.dtype)
     for k in prange(nchunks):
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
         for t in range(T):
             mm(H[t, lo:hi], U, rec[lo:hi])
-            z, a, cp, c, s, hp, h = Z[t], A[t], C[t], C[t + 1], S[t], H[t], H[t + 1]
+            z, a, cp, c, s, h = Z[t], A[t], C[t], C[t + 1], S[t], H[t + 1]
+            _add_rows(z, rec, lo, hi)
+            activate(z, a, lo, hi, 0, 2 * u, ract, ralpha)       # i, f
+            activate(z, a, lo, hi, 2 * u, 3 * u, act, alpha)     # g
+            activate(z, a, lo, hi, 3 * u, G, ract, ralpha)       # o
             for row in range(lo, hi):
                 n = np.uint64(row)
-                if has_mask and mask[t, n] == 0:
-                    for j in range(uu):
-                        c[n, j] = cp[n, j]
-                        h[n, j] = hp[n, j]
-                    continue
-                for j in range(gg):
-                    z[n, j] += rec[n, j]
-                activate(z, a, n, 0, 2 * u, ract, ralpha)
-                activate(z, a, n, 2 * u, 3 * u, act, alpha)
-                activate(z, a, n, 3 * u, G, ract, ralpha)
                 for j in range(uu):
                     c[n, j] = a[n, uu + j] * cp[n, j] + a[n, j] * a[n, u2 + j]
-                activate(c, s, n, 0, u, act, alpha)
+            activate(c, s, lo, hi, 0, u, act, alpha)
+            for row in range(lo, hi):
+                n = np.uint64(row)
                 for j in range(uu):
                     h[n, j] = a[n, u3 + j] * s[n, j]
+            if has_mask:
+                _carry_masked(mask, t, lo, hi, cp, c)
+                _carry_masked(mask, t, lo, hi, H[t], h)
 
 
 @pjit
@@ -210,9 +247,9 @@ def lstm_backward(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ract, ral
     dL/dc_0 on exit; dZ: (T, N, 4u) out (gradients w.r.t. the pre-activations)."""
     T, N, G = Z.shape
     u = G // 4
-    uu, u2, u3, gg = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u), np.uint64(G)
-    carry = np.zeros((N, u), Z.dtype)
+    uu, u2, u3 = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u)
     ds = np.empty((N, u), Z.dtype)
+    carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
@@ -220,32 +257,36 @@ def lstm_backward(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ract, ral
             gz, z, a, c, cp, s, dHt = dZ[t], Z[t], A[t], C[t + 1], C[t], S[t], dH[t if seq else 0]
             for row in range(lo, hi):
                 n = np.uint64(row)
+                for j in range(uu):
+                    dh[n, j] += dHt[n, j] if seq else ZERO      # dL/dh_t
+                for j in range(uu):
+                    gz[n, u3 + j] = dh[n, j] * s[n, j]           # dL/do
+                for j in range(uu):
+                    ds[n, j] = dh[n, j] * a[n, u3 + j]           # dL/d act(c_t)
+            activate_grad(c, s, ds, lo, hi, 0, u, act, alpha)
+            for row in range(lo, hi):
+                n = np.uint64(row)
                 if has_mask and mask[t, n] == 0:
-                    for j in range(uu):
-                        carry[n, j] = dh[n, j] + (dHt[n, j] if seq else ZERO)
-                    for j in range(gg):
-                        gz[n, j] = 0.0
-                    continue
+                    continue                                     # dc passes through
                 for j in range(uu):
-                    gh = dh[n, j] + (dHt[n, j] if seq else ZERO)
-                    gz[n, u3 + j] = gh * s[n, j]           # dL/do
-                    ds[n, j] = gh * a[n, u3 + j]           # dL/d act(c_t)
-                activate_grad(c, s, ds, n, 0, u, act, alpha)
+                    dc[n, j] += ds[n, j]                         # dL/dc_t
                 for j in range(uu):
-                    g = dc[n, j] + ds[n, j]                # dL/dc_t
-                    gz[n, j] = g * a[n, u2 + j]            # dL/di
-                    gz[n, uu + j] = g * cp[n, j]           # dL/df
-                    gz[n, u2 + j] = g * a[n, j]            # dL/dg
-                    dc[n, j] = g * a[n, uu + j]            # dL/dc_{t-1}
-                activate_grad(z, a, gz, n, 0, 2 * u, ract, ralpha)
-                activate_grad(z, a, gz, n, 2 * u, 3 * u, act, alpha)
-                activate_grad(z, a, gz, n, 3 * u, G, ract, ralpha)
+                    gz[n, j] = dc[n, j] * a[n, u2 + j]           # dL/di
+                for j in range(uu):
+                    gz[n, uu + j] = dc[n, j] * cp[n, j]          # dL/df
+                for j in range(uu):
+                    gz[n, u2 + j] = dc[n, j] * a[n, j]           # dL/dg
+                for j in range(uu):
+                    dc[n, j] *= a[n, uu + j]                     # dL/dc_{t-1}
+            activate_grad(z, a, gz, lo, hi, 0, 2 * u, ract, ralpha)
+            activate_grad(z, a, gz, lo, hi, 2 * u, 3 * u, act, alpha)
+            activate_grad(z, a, gz, lo, hi, 3 * u, G, ract, ralpha)
+            if has_mask:   # a skipped step: no gate gradients, dh passes straight through
+                _carry_masked(mask, t, lo, hi, dh, carry)
+                _zero_masked(mask, t, lo, hi, gz)
             mm(gz[lo:hi], UT, dh[lo:hi])
             if has_mask:
-                for n in range(lo, hi):
-                    if mask[t, n] == 0:
-                        for j in range(u):
-                            dh[n, j] = carry[n, j]
+                _carry_masked(mask, t, lo, hi, carry, dh)
 
 
 # -- GRU (Cho et al. 2014), Keras's reset_after=True variant, gate order z, r, h --------------
@@ -258,6 +299,7 @@ def gru_forward(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, 
     [z, r, hh]; RH: (T, N, u) keeps r_h for backward; H: (T+1, N, u), H[0] set by the caller."""
     T, N, G = Z.shape
     u = G // 3
+    uu, u2, g2 = np.uint64(u), np.uint64(2 * u), np.uint64(2 * u)
     rec = np.empty((N, G), Z.dtype)
     for k in prange(nchunks):
         lo = k * N // nchunks
@@ -265,21 +307,24 @@ def gru_forward(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, 
         for t in range(T):
             mm(H[t, lo:hi], U, rec[lo:hi])
             z, a, rh, hp, h = Z[t], A[t], RH[t], H[t], H[t + 1]
-            for n in range(lo, hi):
-                if has_mask and mask[t, n] == 0:
-                    for j in range(u):
-                        h[n, j] = hp[n, j]
-                    continue
-                for j in range(2 * u):
+            for row in range(lo, hi):
+                n = np.uint64(row)
+                for j in range(g2):
                     z[n, j] += rec[n, j] + brec[j]
-                activate(z, a, n, 0, 2 * u, ract, ralpha)
-                for j in range(u):
-                    r = rec[n, 2 * u + j] + brec[2 * u + j]
-                    rh[n, j] = r
-                    z[n, 2 * u + j] += a[n, u + j] * r
-                activate(z, a, n, 2 * u, G, act, alpha)
-                for j in range(u):
-                    h[n, j] = a[n, j] * hp[n, j] + (ONE - a[n, j]) * a[n, 2 * u + j]
+            activate(z, a, lo, hi, 0, 2 * u, ract, ralpha)       # z, r
+            for row in range(lo, hi):
+                n = np.uint64(row)
+                for j in range(uu):
+                    rh[n, j] = rec[n, u2 + j] + brec[u2 + j]
+                for j in range(uu):
+                    z[n, u2 + j] += a[n, uu + j] * rh[n, j]
+            activate(z, a, lo, hi, 2 * u, G, act, alpha)         # hh
+            for row in range(lo, hi):
+                n = np.uint64(row)
+                for j in range(uu):
+                    h[n, j] = a[n, j] * hp[n, j] + (ONE - a[n, j]) * a[n, u2 + j]
+            if has_mask:
+                _carry_masked(mask, t, lo, hi, hp, h)
 
 
 @pjit
@@ -290,38 +335,46 @@ def gru_backward(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ral
     (-> dU, b_rec); they differ only in the h part: dR_h = dP_h * r."""
     T, N, G = Z.shape
     u = G // 3
+    uu, u2, g2 = np.uint64(u), np.uint64(2 * u), np.uint64(2 * u)
     carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
         for t in range(T - 1, -1, -1):
             gp, gr, z, a, rh, hp, dHt = dP[t], dR[t], Z[t], A[t], RH[t], H[t], dH[t if seq else 0]
-            for n in range(lo, hi):
-                if has_mask and mask[t, n] == 0:
-                    for j in range(u):
-                        carry[n, j] = dh[n, j] + (dHt[n, j] if seq else ZERO)
-                    for j in range(G):
-                        gp[n, j] = 0.0
-                        gr[n, j] = 0.0
-                    continue
-                for j in range(u):
-                    gh = dh[n, j] + (dHt[n, j] if seq else ZERO)
-                    gp[n, j] = gh * (hp[n, j] - a[n, 2 * u + j])   # dL/dz
-                    gp[n, 2 * u + j] = gh * (ONE - a[n, j])        # dL/dhh
-                    carry[n, j] = gh * a[n, j]                     # direct path to h_{t-1}
-                activate_grad(z, a, gp, n, 0, u, ract, ralpha)
-                activate_grad(z, a, gp, n, 2 * u, G, act, alpha)
-                for j in range(u):
-                    gp[n, u + j] = gp[n, 2 * u + j] * rh[n, j]     # dL/dr
-                activate_grad(z, a, gp, n, u, 2 * u, ract, ralpha)
-                for j in range(2 * u):
+            for row in range(lo, hi):
+                n = np.uint64(row)
+                for j in range(uu):
+                    dh[n, j] += dHt[n, j] if seq else ZERO      # dL/dh_t
+                for j in range(uu):
+                    gp[n, j] = dh[n, j] * (hp[n, j] - a[n, u2 + j])    # dL/dz
+                for j in range(uu):
+                    gp[n, u2 + j] = dh[n, j] * (ONE - a[n, j])         # dL/dhh
+                for j in range(uu):
+                    carry[n, j] = dh[n, j] * a[n, j]            # direct path to h_{t-1}
+            activate_grad(z, a, gp, lo, hi, 0, u, ract, ralpha)
+            activate_grad(z, a, gp, lo, hi, 2 * u, G, act, alpha)
+            for row in range(lo, hi):
+                n = np.uint64(row)
+                # dL/dr = dL/dhh' r_h, staged in gr (free until below): one loop reading and
+                # writing gp at two offsets would stay scalar (see the helpers)
+                for j in range(uu):
+                    gr[n, u2 + j] = gp[n, u2 + j] * rh[n, j]
+                for j in range(uu):
+                    gp[n, uu + j] = gr[n, u2 + j]
+            activate_grad(z, a, gp, lo, hi, u, 2 * u, ract, ralpha)
+            for row in range(lo, hi):
+                n = np.uint64(row)
+                for j in range(g2):
                     gr[n, j] = gp[n, j]
-                for j in range(u):
-                    gr[n, 2 * u + j] = gp[n, 2 * u + j] * a[n, u + j]
+                for j in range(uu):
+                    gr[n, u2 + j] = gp[n, u2 + j] * a[n, uu + j]
+            if has_mask:   # a skipped step: no gradients to its gates, dh passes through
+                _carry_masked(mask, t, lo, hi, dh, carry)
+                _zero_masked(mask, t, lo, hi, gp)
+                _zero_masked(mask, t, lo, hi, gr)
             mm(gr[lo:hi], UT, dh[lo:hi])
-            for n in range(lo, hi):
-                for j in range(u):
-                    dh[n, j] += carry[n, j]
+            _add_rows(dh, carry, lo, hi)
 
 
 # -- Embedding -------------------------------------------------------------------------------
