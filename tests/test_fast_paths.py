@@ -13,7 +13,8 @@
 * the optimizers' flush of tiny state to 0 passes NaN and inf through;
 * the AVX-512 matrix product (``dlkit.kernels.gemm``) equals float64 NumPy for shapes with and
   without whole blocks, transposed and strided operands, empty sums; Dense layers using it
-  give the same outputs and gradients as NumPy's products.
+  give the same outputs and gradients as NumPy's products; its tiled transpose equals ``a.T``
+  with and without whole tiles and writes only its output window.
 """
 import math
 
@@ -246,6 +247,28 @@ def test_matrix_product_uses_the_micro_kernel_and_writes_only_its_output():
     gemm._mm_f32(a, b, big[2:42, 5:105])
     np.testing.assert_allclose(big[2:42, 5:105], a.astype(np.float64) @ b, rtol=1e-5, atol=1e-4)
     big[2:42, 5:105] = 7.0
+    assert (big == 7.0).all()
+
+
+@jit
+def _transpose_into(a, out):
+    gemm.transpose(a, out)
+
+
+@pytest.mark.parametrize("m, n", [(128, 512), (512, 128), (16, 16), (37, 53), (1, 40),
+                                  (40, 1), (0, 5), (33, 17)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transpose_equals_numpy(m, n, dtype):
+    a = np.random.default_rng(m * 100 + n).standard_normal((m, n)).astype(dtype)
+    t = gemm.transposed(a)
+    assert t.flags.c_contiguous and t.dtype == dtype
+    np.testing.assert_array_equal(t, a.T)
+    wide = np.repeat(a, 2, axis=1)                 # rows not contiguous: the fallback loop
+    np.testing.assert_array_equal(gemm.transposed(wide[:, ::2]), a.T)
+    big = np.full((n + 3, m + 20), 7.0, dtype)     # out is a window: the rest must stay 7
+    _transpose_into(a, big[1:n + 1, 4:m + 4])
+    np.testing.assert_array_equal(big[1:n + 1, 4:m + 4], a.T)
+    big[1:n + 1, 4:m + 4] = 7.0
     assert (big == 7.0).all()
 
 

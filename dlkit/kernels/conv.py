@@ -20,7 +20,7 @@ import numpy as np
 
 from ._jit import jit, pjit, prange
 from .activations import activation_grad, bias_activation, column_sums
-from .gemm import mm
+from .gemm import mm, transposed
 
 
 @jit
@@ -178,7 +178,7 @@ def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, nee
     C, F) and db_parts (nt, F): per-chunk sums. For the linear activation pass dy itself as dz.
     """
     n, ho, wo, f = z.shape
-    w2t = np.ascontiguousarray(w.reshape(-1, f).T)   # (F, kh kw C), once for every thread
+    w2t = transposed(w.reshape(-1, f))   # (F, kh kw C), once for every thread
     for t in prange(nt):
         lo, hi = _bounds(t, nt, n)
         r0, r1 = lo * ho * wo, hi * ho * wo
@@ -205,7 +205,7 @@ def input_grad(dz, w, kh, kw, sh, sw, pt, pl, nt, dcols, dx):
     """dx (N, H, W, C) = col2im(dz W2^T) for dz (N, H', W', F): the input gradient alone, which
     is also the forward pass of a transposed convolution."""
     n, ho, wo, f = dz.shape
-    w2t = np.ascontiguousarray(w.reshape(-1, f).T)   # (F, kh kw C), once for every thread
+    w2t = transposed(w.reshape(-1, f))   # (F, kh kw C), once for every thread
     for t in prange(nt):
         lo, hi = _bounds(t, nt, n)
         r0, r1 = lo * ho * wo, hi * ho * wo

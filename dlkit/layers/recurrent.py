@@ -257,7 +257,9 @@ class _Recurrent(Layer):
         return self._dbias, self._dbias
 
     def _ut(self):
-        return np.ascontiguousarray(self.recurrent_kernel.T)
+        from ..kernels.gemm import transposed
+
+        return transposed(self.recurrent_kernel)
 
     def hidden_states(self):
         """(N, T, u): h_t of every step of the last forward call, in processing order
