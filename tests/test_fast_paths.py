@@ -12,7 +12,8 @@
 * the accuracy counted inside the fused softmax cross-entropy kernels equals the metric's;
 * the optimizers' flush of tiny state to 0 passes NaN and inf through;
 * the AVX-512 matrix product (``dlkit.kernels.gemm``) equals float64 NumPy for shapes with and
-  without whole blocks, transposed and strided operands, empty sums; Dense layers using it
+  without whole blocks, transposed and strided operands, empty sums, and when it adds to its
+  output (``mm_add``); Dense layers using it
   give the same outputs and gradients as NumPy's products; its tiled transpose equals ``a.T``
   with and without whole tiles and writes only its output window.
 """
@@ -238,13 +239,40 @@ def test_matrix_product_equals_numpy(m, k, n, dtype):
         np.testing.assert_allclose(out, ref, rtol=tol, atol=tol, err_msg=call.__name__)
 
 
+@jit
+def _mm_add(a, b, out):
+    gemm.mm_add(a, b, out)
+
+
+@jit
+def _mm_add_b_transposed(a, bt, out):
+    gemm.mm_add(a, bt.T, out)
+
+
+@pytest.mark.parametrize("m, k, n", [(32, 128, 512), (37, 50, 70), (5, 3, 31), (7, 0, 33),
+                                     (13, 64, 200), (200, 64, 13)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matrix_product_can_add_to_its_output(m, k, n, dtype):
+    rng = np.random.default_rng(m + k + n)
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    c = rng.standard_normal((m, n)).astype(dtype)
+    ref = c.astype(np.float64) + a.astype(np.float64) @ b.astype(np.float64)
+    tol = (1e-5 if dtype == np.float32 else 1e-12) * max(1.0, math.sqrt(k))
+    # b transposed: for m < n the product is stored transposed through the scratch block
+    for call, args in [(_mm_add, (a, b)), (_mm_add_b_transposed, (a, np.ascontiguousarray(b.T)))]:
+        out = c.copy()
+        call(*args, out)
+        np.testing.assert_allclose(out, ref, rtol=tol, atol=tol, err_msg=call.__name__)
+
+
 @pytest.mark.skipif(not gemm.ENABLED, reason="the CPU has no AVX-512: mm is np.dot")
 def test_matrix_product_uses_the_micro_kernel_and_writes_only_its_output():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((40, 70)).astype(np.float32)
     b = rng.standard_normal((70, 100)).astype(np.float32)
     big = np.full((45, 110), 7.0, np.float32)     # out is a window: the rest must stay 7
-    gemm._mm_f32(a, b, big[2:42, 5:105])
+    gemm._mm_f32(a, b, big[2:42, 5:105], False)
     np.testing.assert_allclose(big[2:42, 5:105], a.astype(np.float64) @ b, rtol=1e-5, atol=1e-4)
     big[2:42, 5:105] = 7.0
     assert (big == 7.0).all()

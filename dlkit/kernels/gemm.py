@@ -38,7 +38,7 @@ from numba.extending import intrinsic, overload
 
 from ._jit import jit
 
-__all__ = ["ENABLED", "MR", "NR", "mm", "transpose", "transposed"]
+__all__ = ["ENABLED", "MR", "NR", "mm", "mm_add", "transpose", "transposed"]
 
 MR, NR = 8, 32     # 8 rows: every batch and layer size of the book is a multiple of 8
 _LANES = 16
@@ -58,13 +58,14 @@ ENABLED = _host_has_avx512()
 
 
 @intrinsic
-def _micro(typingctx, a_addr, rs, ks, b_addr, ldb, c_addr, ldc, k):
-    """c[r, j] = sum_p a[r*rs + p*ks] b[p*ldb + j], r < MR, j < NR (float32, element strides)."""
+def _micro(typingctx, a_addr, rs, ks, b_addr, ldb, c_addr, ldc, k, acc):
+    """c[r, j] (+)= sum_p a[r*rs + p*ks] b[p*ldb + j], r < MR, j < NR (float32, element
+    strides); the sums start from c's values when ``acc`` is true, else from 0."""
     sig = types.void(types.uint64, types.int64, types.int64, types.uint64, types.int64,
-                     types.uint64, types.int64, types.int64)
+                     types.uint64, types.int64, types.int64, types.boolean)
 
     def codegen(context, builder, signature, args):
-        a_addr, rs, ks, b_addr, ldb, c_addr, ldc, n = args
+        a_addr, rs, ks, b_addr, ldb, c_addr, ldc, n, acc = args
         i32, i64, f32 = ir.IntType(32), ir.IntType(64), ir.FloatType()
         vec = ir.VectorType(f32, _LANES)
         a = builder.inttoptr(a_addr, f32.as_pointer())
@@ -80,6 +81,13 @@ def _micro(typingctx, a_addr, rs, ks, b_addr, ldb, c_addr, ldc, k):
         def vptr(base, offset):
             return builder.bitcast(builder.gep(base, [offset]), vec.as_pointer())
 
+        # the starting sums: c's block (loaded in any case, c is valid memory) or zeros
+        start = []
+        for r in range(MR):
+            row = builder.mul(const(r), ldc)
+            for j in range(_NV):
+                old = builder.load(vptr(c, builder.add(row, const(_LANES * j))), align=4)
+                start.append(builder.select(acc, old, zero))
         entry = builder.block
         loop = builder.function.append_basic_block("micro_loop")
         done = builder.function.append_basic_block("micro_done")
@@ -87,7 +95,7 @@ def _micro(typingctx, a_addr, rs, ks, b_addr, ldb, c_addr, ldc, k):
 
         builder.position_at_end(loop)
         p = builder.phi(i64)
-        acc = [builder.phi(vec) for _ in range(MR * _NV)]
+        acc_phis = [builder.phi(vec) for _ in range(MR * _NV)]
         brow = builder.mul(p, ldb)
         bv = [builder.load(vptr(b, builder.add(brow, const(_LANES * j))), align=4)
               for j in range(_NV)]
@@ -97,21 +105,21 @@ def _micro(typingctx, a_addr, rs, ks, b_addr, ldb, c_addr, ldc, k):
             s = builder.load(builder.gep(a, [builder.add(acol, builder.mul(const(r), rs))]))
             v = builder.shuffle_vector(builder.insert_element(undef, s, ir.Constant(i32, 0)),
                                        undef, splat)
-            new += [builder.call(fma, [v, bv[j], acc[r * _NV + j]]) for j in range(_NV)]
+            new += [builder.call(fma, [v, bv[j], acc_phis[r * _NV + j]]) for j in range(_NV)]
         p1 = builder.add(p, const(1))
         body_end = builder.block
         p.add_incoming(const(0), entry)
         p.add_incoming(p1, body_end)
-        for old, nw in zip(acc, new):
-            old.add_incoming(zero, entry)
+        for old, nw, s0 in zip(acc_phis, new, start):
+            old.add_incoming(s0, entry)
             old.add_incoming(nw, body_end)
         builder.cbranch(builder.icmp_signed("<", p1, n), loop, done)
 
         builder.position_at_end(done)
         outs = []
-        for nw in new:                 # (LLVM wants every phi at the top of its block)
+        for nw, s0 in zip(new, start):   # (LLVM wants every phi at the top of its block)
             outs.append(builder.phi(vec))
-            outs[-1].add_incoming(zero, entry)
+            outs[-1].add_incoming(s0, entry)
             outs[-1].add_incoming(nw, body_end)
         for r in range(MR):
             row = builder.mul(const(r), ldc)
@@ -124,24 +132,29 @@ def _micro(typingctx, a_addr, rs, ks, b_addr, ldb, c_addr, ldc, k):
 
 
 @jit
-def _mm_f32(a, b, out):
+def _mm_f32(a, b, out, acc):
+    """out = a @ b, or out += a @ b when ``acc``."""
     if (out.strides[1] != 4 or out.strides[0] < 0 or a.strides[0] < 0 or a.strides[1] < 0
             or b.strides[0] < 0 or b.strides[1] < 0):
-        out[...] = np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b))
+        p = np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b))
+        if acc:
+            out += p
+        else:
+            out[...] = p
         return
     if b.strides[1] != 4:   # b's rows are not contiguous: copy the smaller operand
         if a.shape[0] < b.shape[1]:
             # out^T = b^T a^T: b^T's rows are contiguous (b is a transpose), copy a^T
-            _blocks(b.T, transposed(a), out, True)
+            _blocks(b.T, transposed(a), out, True, acc)
             return
         b = transposed(b.T)
-    _blocks(a, b, out, False)
+    _blocks(a, b, out, False, acc)
 
 
 @jit
-def _blocks(a, b, out, transposed):
+def _blocks(a, b, out, transposed, acc):
     """p = a @ b block by block; out = p, or out = p^T when ``transposed`` (then every block
-    goes through the scratch block tc, stored transposed)."""
+    goes through the scratch block tc, stored transposed); out += instead of = when ``acc``."""
     m, k = a.shape
     n = b.shape[1]
     rs, ks = a.strides[0] // 4, a.strides[1] // 4
@@ -153,11 +166,11 @@ def _blocks(a, b, out, transposed):
     if m >= n:   # a's block of rows stays in cache while it meets every column block of b
         for i0 in range(0, mb, MR):
             for j0 in range(0, nb, NR):
-                _block(pa, rs, ks, pb, ldb, k, i0, j0, out, pc, ldc, tc, ptc, transposed)
+                _block(pa, rs, ks, pb, ldb, k, i0, j0, out, pc, ldc, tc, ptc, transposed, acc)
     else:        # b's column block stays in cache while it meets every row block of a
         for j0 in range(0, nb, NR):
             for i0 in range(0, mb, MR):
-                _block(pa, rs, ks, pb, ldb, k, i0, j0, out, pc, ldc, tc, ptc, transposed)
+                _block(pa, rs, ks, pb, ldb, k, i0, j0, out, pc, ldc, tc, ptc, transposed, acc)
     if mb == m and nb == n:
         return
     # the edges: the last rows / columns copied into zero-padded blocks
@@ -168,8 +181,8 @@ def _blocks(a, b, out, transposed):
                 tb[p, j] = b[p, nb + j]
         ptb = np.uint64(tb.ctypes.data)
         for i0 in range(0, mb, MR):
-            _micro(np.uint64(pa + 4 * i0 * rs), rs, ks, ptb, NR, ptc, NR, k)
-            _store(tc, out, i0, nb, MR, n - nb, transposed)
+            _micro(np.uint64(pa + 4 * i0 * rs), rs, ks, ptb, NR, ptc, NR, k, False)
+            _store(tc, out, i0, nb, MR, n - nb, transposed, acc)
     if mb < m:
         ta = np.zeros((MR, k), np.float32)
         for i in range(m - mb):
@@ -177,34 +190,36 @@ def _blocks(a, b, out, transposed):
                 ta[i, p] = a[mb + i, p]
         pta = np.uint64(ta.ctypes.data)
         for j0 in range(0, nb, NR):
-            _micro(pta, k, 1, np.uint64(pb + 4 * j0), ldb, ptc, NR, k)
-            _store(tc, out, mb, j0, m - mb, NR, transposed)
+            _micro(pta, k, 1, np.uint64(pb + 4 * j0), ldb, ptc, NR, k, False)
+            _store(tc, out, mb, j0, m - mb, NR, transposed, acc)
         if nb < n:
-            _micro(pta, k, 1, np.uint64(tb.ctypes.data), NR, ptc, NR, k)
-            _store(tc, out, mb, nb, m - mb, n - nb, transposed)
+            _micro(pta, k, 1, np.uint64(tb.ctypes.data), NR, ptc, NR, k, False)
+            _store(tc, out, mb, nb, m - mb, n - nb, transposed, acc)
 
 
 @jit
-def _block(pa, rs, ks, pb, ldb, k, i0, j0, out, pc, ldc, tc, ptc, transposed):
+def _block(pa, rs, ks, pb, ldb, k, i0, j0, out, pc, ldc, tc, ptc, transposed, acc):
     a0, b0 = np.uint64(pa + 4 * i0 * rs), np.uint64(pb + 4 * j0)
     if transposed:
-        _micro(a0, rs, ks, b0, ldb, ptc, NR, k)
-        _store(tc, out, i0, j0, MR, NR, True)
+        _micro(a0, rs, ks, b0, ldb, ptc, NR, k, False)
+        _store(tc, out, i0, j0, MR, NR, True, acc)
     else:
-        _micro(a0, rs, ks, b0, ldb, np.uint64(pc + 4 * (i0 * ldc + j0)), ldc, k)
+        _micro(a0, rs, ks, b0, ldb, np.uint64(pc + 4 * (i0 * ldc + j0)), ldc, k, acc)
 
 
 @jit
-def _store(tc, out, i0, j0, rows, cols, transposed):
-    """out[i0 + i, j0 + j] = tc[i, j] (or out[j0 + j, i0 + i] when ``transposed``)."""
+def _store(tc, out, i0, j0, rows, cols, transposed, acc):
+    """out[i0 + i, j0 + j] = tc[i, j] (or out[j0 + j, i0 + i] when ``transposed``); += when
+    ``acc``."""
+    zero = np.float32(0)
     if transposed:
         for j in range(cols):
             for i in range(rows):
-                out[j0 + j, i0 + i] = tc[i, j]
+                out[j0 + j, i0 + i] = (out[j0 + j, i0 + i] if acc else zero) + tc[i, j]
     else:
         for i in range(rows):
             for j in range(cols):
-                out[i0 + i, j0 + j] = tc[i, j]
+                out[i0 + i, j0 + j] = (out[i0 + i, j0 + j] if acc else zero) + tc[i, j]
 
 
 _TILE = 16
@@ -302,12 +317,33 @@ def mm(a, b, out):
     np.dot(a, b, out)
 
 
+def mm_add(a, b, out):
+    """out (M, N) += a (M, K) @ b (K, N), for Numba kernels (the sums start from out's values
+    in the registers: no second pass over out)."""
+    out += np.dot(a, b)
+
+
+def _fast(*arrays):
+    return ENABLED and all(getattr(t, "dtype", None) == types.float32 for t in arrays)
+
+
 @overload(mm, jit_options={"fastmath": True})
 def _mm_overload(a, b, out):
-    if ENABLED and all(getattr(t, "dtype", None) == types.float32 for t in (a, b, out)):
+    if _fast(a, b, out):
         def impl(a, b, out):
-            _mm_f32(a, b, out)
+            _mm_f32(a, b, out, False)
     else:
         def impl(a, b, out):
             np.dot(a, b, out)
+    return impl
+
+
+@overload(mm_add, jit_options={"fastmath": True})
+def _mm_add_overload(a, b, out):
+    if _fast(a, b, out):
+        def impl(a, b, out):
+            _mm_f32(a, b, out, True)
+    else:
+        def impl(a, b, out):
+            out += np.dot(a, b)
     return impl
