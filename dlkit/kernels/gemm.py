@@ -222,6 +222,11 @@ def _store(tc, out, i0, j0, rows, cols, transposed, acc):
                 out[i0 + i, j0 + j] = (out[i0 + i, j0 + j] if acc else zero) + tc[i, j]
 
 
+def _fast(*arrays):
+    """The AVX-512 code serves these (Numba) array types: all float32, and the CPU has it."""
+    return ENABLED and all(getattr(t, "dtype", None) == types.float32 for t in arrays)
+
+
 _TILE = 16
 
 
@@ -293,7 +298,7 @@ def transpose(a, out):
 
 @overload(transpose)
 def _transpose_overload(a, out):
-    if ENABLED and a.dtype == types.float32 and out.dtype == types.float32:
+    if _fast(a, out):
         def impl(a, out):
             _transpose_f32(a, out)
     else:
@@ -321,10 +326,6 @@ def mm_add(a, b, out):
     """out (M, N) += a (M, K) @ b (K, N), for Numba kernels (the sums start from out's values
     in the registers: no second pass over out)."""
     out += np.dot(a, b)
-
-
-def _fast(*arrays):
-    return ENABLED and all(getattr(t, "dtype", None) == types.float32 for t in arrays)
 
 
 @overload(mm, jit_options={"fastmath": True})
