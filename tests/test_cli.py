@@ -1,6 +1,9 @@
-"""The command line: python -m dlkit info / train."""
+"""The command line: python -m dlkit info / train; where compiled kernels are cached."""
+import os
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,32 @@ def test_info_prints_versions_threads_and_directories():
     for key in ("dlkit", "numba", "numpy", "numba threads", "numba cache dir", "data dir",
                 "float32 matrix products"):
         assert key in out.stdout
+
+
+def test_kernel_cache_directory_follows_the_kernel_sources(tmp_path, monkeypatch):
+    # Numba checks a cached kernel against its own file only; dlkit keys the whole cache by a
+    # hash of every kernel source, so a change to a helper file (gemm.py) is never served stale
+    stale, other = tmp_path / "dlkit-000000000000", tmp_path / "unrelated"
+    stale.mkdir()
+    other.mkdir()
+    out = subprocess.run([sys.executable, "-c",
+                          "from dlkit.kernels._jit import cache_dir; print(cache_dir())"],
+                         env={**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)},
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    used = Path(out.stdout.strip())
+    assert used.parent == tmp_path and used.name.startswith("dlkit-") and used != stale
+    assert not stale.exists() and other.exists()       # old versions go, nothing else
+
+    from dlkit.kernels import _jit
+
+    copy = tmp_path / "kernels"
+    shutil.copytree(_jit._PKG_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(_jit, "_PKG_DIR", copy)
+    before = _jit._sources_hash()
+    assert before == used.name.split("-", 1)[1]
+    (copy / "gemm.py").write_text((copy / "gemm.py").read_text() + "\n# edited\n")
+    assert _jit._sources_hash() != before
 
 
 def test_train_mlp_prints_test_accuracy_and_saves(tmp_path):
