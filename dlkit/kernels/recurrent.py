@@ -31,7 +31,7 @@ import numpy as np
 from ._jit import jit, pjit, prange
 from . import _fastmath as fm
 from .gemm import mm, mm_add, transposed
-from .activations import (LINEAR, ONE, SIGMOID, TANH, ZERO, backward_flat, bias_activation,
+from .activations import (LINEAR, ONE, SIGMOID, TANH, backward_flat, bias_activation,
                           column_sums, forward_flat)
 
 
@@ -192,11 +192,11 @@ def simple_rnn_backward(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh, dZ, n
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
         for t in range(T - 1, -1, -1):
-            g, dHt = dZ[t], dH[t if seq else 0]
+            g = dZ[t]
+            if seq:
+                _add_rows(dh, dH[t], lo, hi)                     # dL/dh_t
             for row in range(lo, hi):
                 n = np.uint64(row)
-                for j in range(uu):
-                    dh[n, j] += dHt[n, j] if seq else ZERO      # dL/dh_t
                 for j in range(uu):
                     g[n, j] = dh[n, j]
             activate_grad(Z[t], H[t + 1], g, lo, hi, 0, u, act, alpha)
@@ -258,11 +258,11 @@ def lstm_backward(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ract, ral
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
         for t in range(T - 1, -1, -1):
-            gz, z, a, c, cp, s, dHt = dZ[t], Z[t], A[t], C[t + 1], C[t], S[t], dH[t if seq else 0]
+            gz, z, a, c, cp, s = dZ[t], Z[t], A[t], C[t + 1], C[t], S[t]
+            if seq:
+                _add_rows(dh, dH[t], lo, hi)                     # dL/dh_t
             for row in range(lo, hi):
                 n = np.uint64(row)
-                for j in range(uu):
-                    dh[n, j] += dHt[n, j] if seq else ZERO      # dL/dh_t
                 for j in range(uu):
                     gz[n, u3 + j] = dh[n, j] * s[n, j]           # dL/do
                 for j in range(uu):
@@ -303,7 +303,7 @@ def gru_forward(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, 
     [z, r, hh]; RH: (T, N, u) keeps r_h for backward; H: (T+1, N, u), H[0] set by the caller."""
     T, N, G = Z.shape
     u = G // 3
-    uu, u2, g2 = np.uint64(u), np.uint64(2 * u), np.uint64(2 * u)
+    uu, u2 = np.uint64(u), np.uint64(2 * u)
     rec = np.empty((N, G), Z.dtype)
     for k in prange(nchunks):
         lo = k * N // nchunks
@@ -313,7 +313,7 @@ def gru_forward(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, 
             z, a, rh, hp, h = Z[t], A[t], RH[t], H[t], H[t + 1]
             for row in range(lo, hi):
                 n = np.uint64(row)
-                for j in range(g2):
+                for j in range(u2):
                     z[n, j] += rec[n, j] + brec[j]
             activate(z, a, lo, hi, 0, 2 * u, ract, ralpha)       # z, r
             for row in range(lo, hi):
@@ -339,17 +339,17 @@ def gru_backward(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ral
     (-> dU, b_rec); they differ only in the h part: dR_h = dP_h * r."""
     T, N, G = Z.shape
     u = G // 3
-    uu, u2, g2 = np.uint64(u), np.uint64(2 * u), np.uint64(2 * u)
+    uu, u2 = np.uint64(u), np.uint64(2 * u)
     carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
         lo = k * N // nchunks
         hi = (k + 1) * N // nchunks
         for t in range(T - 1, -1, -1):
-            gp, gr, z, a, rh, hp, dHt = dP[t], dR[t], Z[t], A[t], RH[t], H[t], dH[t if seq else 0]
+            gp, gr, z, a, rh, hp = dP[t], dR[t], Z[t], A[t], RH[t], H[t]
+            if seq:
+                _add_rows(dh, dH[t], lo, hi)                     # dL/dh_t
             for row in range(lo, hi):
                 n = np.uint64(row)
-                for j in range(uu):
-                    dh[n, j] += dHt[n, j] if seq else ZERO      # dL/dh_t
                 for j in range(uu):
                     gp[n, j] = dh[n, j] * (hp[n, j] - a[n, u2 + j])    # dL/dz
                 for j in range(uu):
@@ -369,7 +369,7 @@ def gru_backward(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ral
             activate_grad(z, a, gp, lo, hi, u, 2 * u, ract, ralpha)
             for row in range(lo, hi):
                 n = np.uint64(row)
-                for j in range(g2):
+                for j in range(u2):
                     gr[n, j] = gp[n, j]
                 for j in range(uu):
                     gr[n, u2 + j] = gp[n, u2 + j] * a[n, uu + j]
