@@ -31,14 +31,26 @@ def cmd_info(args):
 
     lines += [("cpu cores", str(os.cpu_count())), ("numba threads", str(numba.config.NUMBA_NUM_THREADS)),
               ("BLAS threads in fit", "NumPy's: default; inside Numba kernels: 1 (they split the batch themselves)"),
-              ("float32 matrix products",
-               "dlkit's AVX-512 kernel (dlkit.kernels.gemm)" if gemm.ENABLED
-               else "BLAS (this CPU has no AVX-512)"),
+              ("float32 matrix products", _product_line(gemm.ENABLED)),
               ("numba cache dir", cache_dir()), ("data dir", str(get_data_dir()))]
     width = max(len(k) for k, _ in lines)
     for k, v in lines:
         print(f"{k:<{width}}  {v}")
     return 0
+
+
+def _product_line(enabled):
+    import os
+
+    from dlkit.kernels._jit import GEMM_ENV
+
+    if enabled:
+        return "dlkit's AVX-512 kernel (dlkit.kernels.gemm)"
+    if os.environ.get(GEMM_ENV, "").strip().lower() == "blas":
+        return f"BLAS ({GEMM_ENV}=blas)"
+    if os.environ.get("NUMBA_CPU_NAME", "host") != "host":
+        return f"BLAS (NUMBA_CPU_NAME={os.environ['NUMBA_CPU_NAME']} has no AVX-512)"
+    return "BLAS (this CPU has no AVX-512)"
 
 
 MODELS = ("mlp", "mlp128", "mlp10")

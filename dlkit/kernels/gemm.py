@@ -27,16 +27,16 @@ tiles through registers, 16 row loads, 4 rounds of 16 two-vector shuffles (each 
 one bit of the row index with the same bit of the lane index), 16 row stores. NumPy's
 ``ascontiguousarray(w.T)`` of the LSTM's 128x512 recurrent kernel took ~73 us, this ~5-8 us.
 
-Used only when the CPU has AVX-512 (``ENABLED``) and for float32; otherwise ``mm`` is
-``np.dot`` (OpenBLAS is the better choice for AVX2, and float64 is for gradient checks) and
-``transpose`` a plain loop.
+Used only when the compile target has AVX-512 (``ENABLED``; ``DLKIT_GEMM=blas`` turns it off)
+and for float32; otherwise ``mm`` is ``np.dot`` (OpenBLAS is the better choice for AVX2, and
+float64 is for gradient checks) and ``transpose`` a plain loop.
 """
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-from ._jit import jit
+from ._jit import PRODUCT, jit
 
 __all__ = ["ENABLED", "MR", "NR", "mm", "mm_add", "transpose", "transposed"]
 
@@ -45,16 +45,7 @@ _LANES = 16
 _NV = NR // _LANES
 
 
-def _host_has_avx512():
-    try:
-        import llvmlite.binding as llvm
-
-        return bool(llvm.get_host_cpu_features().get("avx512f"))
-    except Exception:   # unknown host: stay with BLAS
-        return False
-
-
-ENABLED = _host_has_avx512()
+ENABLED = PRODUCT == "avx512"    # decided once in _jit (the CPU, NUMBA_CPU_NAME, DLKIT_GEMM)
 
 
 @intrinsic
