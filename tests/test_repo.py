@@ -7,14 +7,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_ci_runs_exactly_the_readme_test_command():
+def test_ci_runs_exactly_the_readme_test_command_and_the_book_in_two_more_environments():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
     m = re.search(r"# run every test\n(.+)\n", readme)
     assert m, "README must show the test command under a '# run every test' comment"
     command = m.group(1).strip()
-    ci_lines = [l.strip() for l in ci.splitlines() if l.strip() and not l.strip().startswith("#")]
-    assert ci_lines[-1] == command
+    lines = [l.strip() for l in ci.splitlines()]
+    marker = [i for i, l in enumerate(lines) if l.startswith("# --- the README's test command")]
+    assert len(marker) == 1 and lines[marker[0] + 1] == command, \
+        "CI must run the README's test command verbatim, on the line after its marker comment"
+    assert "DLKIT_GEMM=blas python -m pytest book/" in ci, "CI runs the book with BLAS products"
+    assert "lowest.py" in ci, "CI runs the book at the oldest allowed versions"
 
 
 def test_import_dlkit_loads_no_numba_and_no_plotting():
