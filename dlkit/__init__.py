@@ -19,9 +19,9 @@ _LAZY = {
     "load_model": ("dlkit.saving", "load_model"),
     "to_categorical": ("dlkit.utils", "to_categorical"),
 }
-_SUBMODULES = {"layers", "optimizers", "losses", "metrics", "callbacks", "datasets", "viz",
-               "gradcheck", "utils", "activations", "initializers", "regularizers", "config",
-               "kernels", "classroom", "saving"}
+_SUBMODULES = {"layers", "models", "optimizers", "losses", "metrics", "callbacks", "datasets",
+               "viz", "gradcheck", "utils", "activations", "initializers", "regularizers",
+               "config", "kernels", "classroom", "saving"}
 
 __all__ = ["set_seed", "__version__", *_LAZY, *sorted(_SUBMODULES)]
 

@@ -6,9 +6,12 @@ book's widgets draw is exactly what trains the networks.
 
 Interface (as Keras 3): ``optimizer.apply(grads, params)`` updates the arrays in ``params`` in
 place. State (velocities, moving averages) is kept per parameter, in the order given.
-Defaults, names and formulas are Keras 3's.
+Defaults, names and formulas are Keras 3's. Keras 2's ``lr=`` (the name the source documents
+use, ``SGD(lr=0.01, momentum=0.9)``) still works, with a warning that names the new spelling.
 """
+import functools
 import math
+import warnings
 
 import numpy as np
 
@@ -34,6 +37,28 @@ def _check(name, value, low=None, high=None, low_open=False, high_open=True):
     return float(value)
 
 
+def _accept_keras2_lr(init):
+    """Wrap an optimizer's ``__init__`` so that ``lr=`` (Keras 2) means ``learning_rate=``.
+
+    The renaming happens before ``init`` binds its defaults, so giving both names is caught.
+    A UserWarning, not a DeprecationWarning: Python hides the latter outside ``__main__``,
+    and a reader running a document's code should see why the name changed.
+    """
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        if "lr" in kwargs:
+            lr = kwargs.pop("lr")
+            if args or "learning_rate" in kwargs:
+                raise TypeError(f"{type(self).__name__}() got both `lr` and `learning_rate`; "
+                                "`lr` is the old (Keras 2) name of `learning_rate`: pass only "
+                                "learning_rate=...")
+            warnings.warn(f"`lr` is the old (Keras 2) name of `learning_rate`; use "
+                          f"learning_rate={lr!r}", UserWarning, stacklevel=2)
+            kwargs["learning_rate"] = lr
+        return init(self, *args, **kwargs)
+    return wrapper
+
+
 class Optimizer:
     """Base class: learning rate, weight decay, gradient clipping, step counter, state slots.
 
@@ -44,8 +69,17 @@ class Optimizer:
 
     _slot_names = ()
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__init__" in cls.__dict__:  # every optimizer takes Keras 2's lr= (see above)
+            cls.__init__ = _accept_keras2_lr(cls.__dict__["__init__"])
+
+    @_accept_keras2_lr
     def __init__(self, learning_rate, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None):
+                 global_clipnorm=None, name=None, **unknown):
+        if unknown:  # name the optimizer the user called, not this base class
+            raise TypeError(f"{type(self).__name__}() got unexpected keyword argument(s) "
+                            f"{', '.join(map(repr, unknown))}")
         self.learning_rate = learning_rate
         self.weight_decay = 0.0 if weight_decay is None else _check("weight_decay", weight_decay, 0)
         if clipnorm is not None and global_clipnorm is not None:

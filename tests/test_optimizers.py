@@ -208,3 +208,43 @@ def test_matches_torch_optim_over_steps(name):
         topt.step()
     # Keras and torch place Adam's epsilon slightly differently (eps-hat vs eps): close, not equal
     np.testing.assert_allclose(p, tp.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+# -- Keras 2's lr= (the first source document writes SGD(lr=0.01, momentum=0.9)) -------------
+
+LR_WARNING = r"`lr` is the old \(Keras 2\) name of `learning_rate`; use learning_rate=0\.05"
+
+
+@pytest.mark.parametrize("cls", [SGD, Adagrad, RMSprop, Adam, AdamW])
+def test_lr_is_the_old_name_of_learning_rate(cls):
+    with pytest.warns(UserWarning, match=LR_WARNING) as caught:
+        old = cls(lr=0.05)
+    assert len(caught) == 1                        # one warning, also for AdamW(Adam)
+    assert caught[0].filename == __file__          # it points at the caller's line
+    assert not issubclass(caught[0].category, DeprecationWarning)  # Python would hide that
+    assert old.learning_rate == 0.05
+    assert old.get_config() == cls(learning_rate=0.05).get_config()
+    assert_sequence(run(old), run(cls(learning_rate=0.05)), rtol=0)   # the same updates
+
+
+def test_lr_works_with_the_other_arguments_as_the_document_writes_them():
+    with pytest.warns(UserWarning, match="old"):
+        opt = SGD(lr=0.01, momentum=0.9)
+    assert (opt.learning_rate, opt.momentum, opt.nesterov) == (0.01, 0.9, False)
+    with pytest.warns(UserWarning, match="old"), pytest.raises(ValueError, match="learning_rate"):
+        SGD(lr=-1.0)                              # checked like learning_rate
+
+
+@pytest.mark.parametrize("make", [lambda: SGD(learning_rate=0.1, lr=0.1),
+                                  lambda: SGD(0.1, lr=0.1),
+                                  lambda: AdamW(learning_rate=0.1, lr=0.2)])
+def test_lr_and_learning_rate_together_is_a_type_error(make):
+    with pytest.raises(TypeError, match=r"got both `lr` and `learning_rate`"):
+        make()
+
+
+@pytest.mark.parametrize("cls", [SGD, Adagrad, RMSprop, Adam, AdamW])
+def test_unknown_arguments_are_a_type_error_that_names_them(cls):
+    with pytest.raises(TypeError, match=rf"{cls.__name__}\(\) got unexpected keyword "
+                                        r"argument\(s\) 'decay'"):
+        cls(decay=1e-6)                           # Keras 2's decay is not accepted silently
