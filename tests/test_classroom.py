@@ -3,7 +3,9 @@
 The grading tests run real kernels: small notebooks where possible, and every assignment of
 book/assignments end to end (its solution, its student copy and five broken submissions).
 """
+import functools
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -130,9 +132,45 @@ def test_parse_size():
 
 # ---------------------------------------------------------------- the assignments
 
+def _run(nb, src):
+    from nbclient import NotebookClient
+
+    NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(src.parent)}}).execute()
+    return nb
+
+
+@functools.lru_cache(maxsize=None)
+def _check_lines(src):
+    """The lines dlkit.exercises.check prints in the solution (as run now) and in an untouched
+    student copy. Running the solution also compiles every kernel it uses, so that the grading
+    test's per-cell time limit measures the students' code, not dlkit's first compile (a
+    teacher runs the solutions once before grading, as book/assignments/README.md says)."""
+    call = re.compile(r"(?<![\w.])check\(")
+
+    def lines(nb):
+        return [line for c in nb.cells if c.cell_type == "code" and call.search(c.source)
+                for o in c.outputs if o.get("name") == "stdout" for line in o["text"].splitlines()]
+
+    solution = nbformat.read(src, as_version=4)
+    student = release_notebook(solution, src.name)
+    return lines(_run(solution, src)), lines(_run(student, src))
+
+
+@pytest.mark.parametrize("src", ASSIGNMENTS, ids=[p.stem for p in ASSIGNMENTS])
+def test_checks_say_yes_in_the_solution_and_not_yet_in_the_student_copy(src):
+    """The read-only cells that compare the student's functions with dlkit print one
+    dlkit.exercises.check line per array: all ✓ when the solution runs, all ✗ in an untouched
+    student copy (a check that cannot fail is a defect)."""
+    solved, untouched = _check_lines(src)
+    assert solved and all(l.startswith("✓") for l in solved), solved
+    assert len(untouched) == len(solved) and all(l.startswith("✗") for l in untouched), untouched
+
+
 @pytest.mark.parametrize("src", ASSIGNMENTS, ids=[p.stem for p in ASSIGNMENTS])
 def test_assignment_end_to_end(src, tmp_path):
     """Solution: full marks; student copy and five broken submissions: the right rows."""
+    _check_lines(src)      # compiles the kernels the solution uses (see there)
     solution = nbformat.read(src, as_version=4)
     assignment = read_assignment(solution, src.name)
     answers = [i for i, c in enumerate(solution.cells) if cell_kind(c) == "answer"]
