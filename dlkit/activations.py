@@ -31,11 +31,17 @@ def code(name, dtype=np.float64):
     return k.CODES[name], dtype(DEFAULT_ALPHA.get(name, 0.0))
 
 
+def _float64(z):
+    """z as a C-contiguous float64 array of its own shape (``np.ascontiguousarray`` would
+    turn a number into shape (1,))."""
+    return np.require(np.asarray(z, dtype=np.float64), requirements="C")
+
+
 def apply(name, z):
-    """f(z) for an array z (softmax over the last axis). Returns float64."""
+    """f(z) for an array or number z, same shape (softmax over the last axis). Returns float64."""
     from .kernels import activations as k
 
-    z = np.ascontiguousarray(z, dtype=np.float64)
+    z = _float64(z)
     y = np.empty_like(z)
     c, alpha = code(name)
     k.forward(z if z.ndim else z.reshape(1), c, alpha, y if y.ndim else y.reshape(1))
@@ -46,7 +52,7 @@ def derivative(name, z):
     """f'(z) element-wise (for softmax: the diagonal of its Jacobian, y(1 - y))."""
     from .kernels import activations as k
 
-    z = np.ascontiguousarray(z, dtype=np.float64)
+    z = _float64(z)
     y = apply(name, z)
     c, alpha = code(name)
     if c == k.SOFTMAX:

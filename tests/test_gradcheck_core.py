@@ -137,3 +137,11 @@ def test_gradcheck_catches_a_wrong_backward(rng):
 
     errs = check_layer(WrongDense(3, dtype="float64", seed=0), rng.standard_normal((2, 4)))
     assert errs["kernel"] > 1e-3 and errs["x"] < TOL
+
+
+def test_activation_helpers_keep_the_shape_of_a_number():
+    # the book writes activations.derivative("sigmoid", 0.0) and expects the number 0.25
+    assert activations.derivative("sigmoid", 0.0).shape == ()
+    assert float(activations.derivative("sigmoid", 0.0)) == 0.25
+    assert activations.apply("relu", -1.0).shape == ()
+    assert activations.apply("tanh", np.zeros((2, 3))).shape == (2, 3)
