@@ -1,0 +1,125 @@
+"""The book's house rules, checked on the notebooks' sources (no kernel needed).
+
+- Headings follow one convention: ``# Chapter N — Title (中文)``, sections ``## N.M ...``,
+  ``## Summary (小结)``; assignments ``# Assignment N — ...``.
+- The five sources are "documents", never "articles".
+- English prose uses half-width parentheses; full-width ones appear only inside verbatim
+  Chinese quotations 「...」.
+- A cell whose output nbval does not compare is marked visibly in its first two lines
+  (``# NBVAL_IGNORE_OUTPUT`` then ``# not compared: <reason>``), asserts its results in ranges
+  (unless it prints only timings), and is listed with that reason in book/README.md; every
+  sanitiser of book/nbval_sanitize.cfg is listed there too. Nothing is silenced wholesale.
+"""
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
+ASSIGNMENTS = sorted(BOOK.glob("assignments/*.ipynb"))
+README = BOOK / "README.md"
+MARK, REASON = "# NBVAL_IGNORE_OUTPUT", "# not compared: "
+NBVAL_MARKERS = re.compile(r"^#\s*NBVAL_\w+", re.M)
+NBVAL_TAGS = {"nbval-ignore-output", "nbval-skip", "nbval-check-output", "raises-exception"}
+
+
+def cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def markdown(path):
+    return "\n".join(source(c) for c in cells(path) if c["cell_type"] == "markdown")
+
+
+def rel(path):
+    return str(path.relative_to(BOOK))
+
+
+def test_the_book_has_twelve_chapters_and_four_assignments():
+    assert len(CHAPTERS) == 12 and len(ASSIGNMENTS) == 4
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=rel)
+def test_chapter_headings_follow_one_convention(path):
+    n = int(path.name[:2])
+    title = source(cells(path)[0]).splitlines()[0]
+    assert re.fullmatch(rf"# Chapter {n} — \S.*", title), title
+    bad = [line for line in markdown(path).splitlines()
+           if line.startswith("## ") and not re.match(rf"## ({n}\.\d+ \S|Summary \(小结\)$)", line)]
+    assert not bad, f"section headings must read '## {n}.M Title' or '## Summary (小结)': {bad}"
+    assert not [l for l in markdown(path).splitlines() if l.startswith("# ")][1:], \
+        "one '# ' title per chapter"
+
+
+@pytest.mark.parametrize("path", ASSIGNMENTS, ids=rel)
+def test_assignment_title(path):
+    n = int(path.name[:2])
+    title = source(cells(path)[0]).splitlines()[0]
+    assert re.fullmatch(rf"# Assignment {n} — \S.*", title), title
+
+
+@pytest.mark.parametrize("path", CHAPTERS + ASSIGNMENTS, ids=rel)
+def test_sources_are_called_documents_and_parentheses_are_half_width(path):
+    text = markdown(path)
+    assert not re.findall(r"\barticles?\b", text, re.I), "call the sources 'documents'"
+    outside_quotes = re.sub(r"「[^」]*」", "", text)
+    wrong = [m.group(0) for m in re.finditer(r".{0,20}[（）].{0,20}", outside_quotes)]
+    assert not wrong, f"full-width parentheses outside a Chinese quotation 「...」: {wrong}"
+
+
+def marked_cells(path):
+    """[(file, reason)] of the cells nbval does not compare; raises on an unmarked marker."""
+    found = []
+    for i, cell in enumerate(cells(path)):
+        if cell["cell_type"] != "code":
+            continue
+        tags = set(cell.get("metadata", {}).get("tags", []))
+        assert not tags & NBVAL_TAGS, f"cell {i}: mark it with a visible comment, not a tag"
+        src = source(cell)
+        markers = NBVAL_MARKERS.findall(src)
+        if not markers:
+            continue
+        lines = src.splitlines()
+        assert markers == [MARK] and lines[0] == MARK, \
+            f"cell {i}: the only marker allowed is '{MARK}', on the first line"
+        assert len(lines) > 1 and lines[1].startswith(REASON), \
+            f"cell {i}: the second line must say '{REASON}<reason>'"
+        reason = lines[1][len(REASON):].strip()
+        code = "\n".join(l for l in lines if not l.lstrip().startswith("#"))
+        assert "assert " in code or "timing" in reason, \
+            f"cell {i}: a cell whose output is not compared must assert its results in ranges " \
+            f"(only wall-clock timings are exempt; say 'timing' in the reason)"
+        found.append((rel(path), reason))
+    return found
+
+
+def readme_rows(heading):
+    text = README.read_text(encoding="utf-8")
+    m = re.search(rf"^## {re.escape(heading)}\n(.*?)(?=^## |\Z)", text, re.S | re.M)
+    assert m, f"book/README.md needs a section '## {heading}'"
+    rows = [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in m.group(1).splitlines() if line.startswith("|")]
+    return rows[2:]   # past the header and the |---| line
+
+
+def test_every_cell_not_compared_is_listed_with_its_reason():
+    marked = Counter(m for p in CHAPTERS + ASSIGNMENTS for m in marked_cells(p))
+    listed = Counter((row[0].strip("`"), row[2]) for row in
+                     readme_rows("Cells whose output is not compared"))
+    assert marked == listed, (f"in the notebooks, not in book/README.md: {marked - listed}; "
+                              f"in book/README.md, not in the notebooks: {listed - marked}")
+
+
+def test_every_sanitiser_is_listed():
+    cfg = (BOOK / "nbval_sanitize.cfg").read_text(encoding="utf-8")
+    sections = re.findall(r"^\[(.+)\]$", cfg, re.M)
+    listed = {row[0] for row in readme_rows("What the tests replace before comparing")}
+    assert sections and set(sections) == listed, (sections, listed)
