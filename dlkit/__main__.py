@@ -40,17 +40,11 @@ def cmd_info(args):
 
 
 def _product_line(enabled):
-    import os
-
-    from dlkit.kernels._jit import GEMM_ENV
+    from dlkit.kernels._jit import PRODUCT_REASON
 
     if enabled:
         return "dlkit's AVX-512 kernel (dlkit.kernels.gemm)"
-    if os.environ.get(GEMM_ENV, "").strip().lower() == "blas":
-        return f"BLAS ({GEMM_ENV}=blas)"
-    if os.environ.get("NUMBA_CPU_NAME", "host") != "host":
-        return f"BLAS (NUMBA_CPU_NAME={os.environ['NUMBA_CPU_NAME']} has no AVX-512)"
-    return "BLAS (this CPU has no AVX-512)"
+    return f"BLAS ({PRODUCT_REASON})"
 
 
 MODELS = ("mlp", "mlp128", "mlp10")

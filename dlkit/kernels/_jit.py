@@ -63,14 +63,21 @@ def _target_has_avx512():
 
 
 def _product_path():
+    """("avx512" or "blas", why): the one place that decides the float32 product."""
     choice = os.environ.get(GEMM_ENV, "auto").strip().lower() or "auto"
     if choice not in _GEMM_CHOICES:
         raise ValueError(f"{GEMM_ENV}={os.environ[GEMM_ENV]!r} is not a valid setting: use "
                          f"{' or '.join(_GEMM_CHOICES)} (blas forces BLAS for every product)")
-    return "avx512" if choice == "auto" and _target_has_avx512() else "blas"
+    if choice == "blas":
+        return "blas", f"{GEMM_ENV}=blas"
+    if _target_has_avx512():
+        return "avx512", "the compile target has AVX-512"
+    cpu = os.environ.get("NUMBA_CPU_NAME", "host")
+    return "blas", ("this CPU has no AVX-512" if cpu == "host"
+                    else f"NUMBA_CPU_NAME={cpu} has no AVX-512")
 
 
-PRODUCT = _product_path()    # "avx512" (kernels.gemm's micro-kernel) or "blas"
+PRODUCT, PRODUCT_REASON = _product_path()    # "avx512" (kernels.gemm's micro-kernel) or "blas"
 
 
 def _versioned_cache_dir(numba_version):
