@@ -1,6 +1,7 @@
 """Command line: ``python -m dlkit COMMAND``.
 
     info                      versions, threads, cache and data directories
+    warmup [--book]           compile every kernel ahead of time (a class's image, Binder)
     train mlp                 train the first document's network on the bundled MNIST
     bench [--only ...]        run benchmarks/bench.py from a source checkout
     assign release|grade ...  classroom tools (see ``python -m dlkit assign --help``)
@@ -126,6 +127,10 @@ def main(argv=None):
     tr.add_argument("--save", help="save the trained model to this .npz file")
     tr.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_parser("bench", help="run the benchmarks (source checkout only)", add_help=False)
+    wu = sub.add_parser("warmup", help="compile every kernel ahead of time, into the cache")
+    wu.add_argument("--book", action="store_true",
+                    help="everything the book and the assignments use, not only the documents' "
+                         "models")
     try:
         from dlkit.classroom import cli as classroom_cli
     except ImportError:
@@ -139,6 +144,11 @@ def main(argv=None):
         return cmd_info(args)
     if args.command == "train":
         return cmd_train(args)
+    if args.command == "warmup":
+        from dlkit.warmup import warmup
+
+        warmup(book=args.book)
+        return 0
     return args.func(args)
 
 

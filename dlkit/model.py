@@ -24,6 +24,7 @@ import numpy as np
 from . import losses as losses_mod
 from . import metrics as metrics_mod
 from . import optimizers as optimizers_mod
+from ._compiling import compile_notice
 from ._threads import single_threaded_kernel_blas
 from .callbacks import Callback, History, ProgressBar
 from .errors import DivergenceWarning, NotCompiledError, ShapeError
@@ -337,7 +338,8 @@ class Sequential(Layer):
         hit_i = self._hits_metric
         logs = {}
         try:
-            with single_threaded_kernel_blas(everything=self.parallel_kernels):
+            with single_threaded_kernel_blas(everything=self.parallel_kernels), \
+                    compile_notice(verbose) as notice:
                 for cb in cbs:
                     cb.on_train_begin()
                 for epoch in range(initial_epoch, epochs):
@@ -351,6 +353,8 @@ class Sequential(Layer):
                     for b in range(steps):
                         xb, yb = _batch(x, y, order, b * batch_size, batch_size, same_xy)
                         total, r, y_hat, hits = self.train_step(xb, yb)
+                        if notice is not None:
+                            notice.done()   # the kernels this step needed are compiled
                         if not math.isfinite(total):
                             self._diverged(epoch, b, steps, total, snapshot)
                             return history
@@ -403,7 +407,8 @@ class Sequential(Layer):
         x = np.asarray(x)
         self._check_x(x, "predict")
         x = np.ascontiguousarray(x, dtype=self.dtype)
-        with single_threaded_kernel_blas(everything=self.parallel_kernels):
+        with single_threaded_kernel_blas(everything=self.parallel_kernels), \
+                compile_notice(verbose):
             outs = [self.forward(x[i:i + batch_size]).copy() for i in range(0, len(x), batch_size)]
         return np.concatenate(outs) if outs else np.empty((0,) + self.output_shape[1:], self.dtype)
 
@@ -411,7 +416,8 @@ class Sequential(Layer):
         """Loss (and metrics) on (x, y): a float, or [loss, metric, ...] as Keras returns."""
         self._require_compiled("evaluate")
         x, y = self._prepare(x, y, "evaluate")
-        with single_threaded_kernel_blas(everything=self.parallel_kernels):
+        with single_threaded_kernel_blas(everything=self.parallel_kernels), \
+                compile_notice(verbose):
             vals = self._evaluate_arrays(x, y, batch_size)
         names = ["loss"] + [m.name for m in self.metrics]
         if return_dict:

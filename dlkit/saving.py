@@ -17,6 +17,15 @@ FORMAT = "dlkit-model"
 VERSION = 1
 
 
+def readable_by_all(path):
+    """Give a file written through a temp file (mode 0600) the mode of a normally created one
+    (0666 less the umask, usually 0644): data an administrator places in a shared DLKIT_DATA
+    must be readable by the students using it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, 0o666 & ~umask)
+
+
 def atomic_write(path, write):
     """Call ``write(fileobj)`` on a temp file next to ``path``, then rename it to ``path``."""
     path = os.fspath(path)
@@ -27,6 +36,7 @@ def atomic_write(path, write):
             write(f)
             f.flush()
             os.fsync(f.fileno())
+        readable_by_all(tmp)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -18,6 +18,10 @@
   with and without whole tiles and writes only its output window.
 """
 import math
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -266,16 +270,52 @@ def test_matrix_product_can_add_to_its_output(m, k, n, dtype):
         np.testing.assert_allclose(out, ref, rtol=tol, atol=tol, err_msg=call.__name__)
 
 
-@pytest.mark.skipif(not gemm.ENABLED, reason="the CPU has no AVX-512: mm is np.dot")
-def test_matrix_product_uses_the_micro_kernel_and_writes_only_its_output():
+@jit
+def _product_into(a, b, out, acc):
+    if acc:
+        gemm.mm_add(a, b, out)
+    else:
+        gemm.mm(a, b, out)
+
+
+def check_every_layout():
+    """The float32 product on every layout the kernels pass: out a window of a bigger array
+    (the rest must stay 7), a or b transposed, a reversed twice, b strided, out transposed."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((40, 70)).astype(np.float32)
     b = rng.standard_normal((70, 100)).astype(np.float32)
-    big = np.full((45, 110), 7.0, np.float32)     # out is a window: the rest must stay 7
-    gemm._mm_f32(a, b, big[2:42, 5:105], False)
-    np.testing.assert_allclose(big[2:42, 5:105], a.astype(np.float64) @ b, rtol=1e-5, atol=1e-4)
-    big[2:42, 5:105] = 7.0
-    assert (big == 7.0).all()
+    ref = a.astype(np.float64) @ b
+    for args in [(a, b), (np.ascontiguousarray(a.T).T, b), (a, np.ascontiguousarray(b.T).T),
+                 (a[::-1][::-1], np.repeat(b, 2, axis=1)[:, ::2])]:
+        for acc in (0, 1):
+            big = np.full((45, 110), 7.0, np.float32)
+            _product_into(*args, big[2:42, 5:105], acc)
+            np.testing.assert_allclose(big[2:42, 5:105], ref + 7.0 * acc, rtol=1e-5, atol=1e-4)
+            big[2:42, 5:105] = 7.0
+            assert (big == 7.0).all()
+        out = np.full((100, 40), np.nan, np.float32)    # out transposed: a copy, then stored
+        _product_into(*args, out.T, 0)
+        np.testing.assert_allclose(out.T, ref, rtol=1e-5, atol=1e-4)
+
+
+def test_product_writes_only_its_output_on_every_layout():
+    check_every_layout()
+
+
+def test_product_on_blas_writes_only_its_output_on_every_layout():
+    """The same with DLKIT_GEMM=blas: float32 products by BLAS, called by name."""
+    code = ("import sys; sys.path.insert(0, 'tests'); from dlkit.kernels import gemm; "
+            "assert not gemm.ENABLED; import test_fast_paths as t; t.check_every_layout()")
+    env = dict(os.environ, DLKIT_GEMM="blas")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+def test_product_rejects_shapes_that_do_not_match():
+    with pytest.raises(ValueError, match="shapes do not match"):
+        _product_into(np.ones((3, 4), np.float32), np.ones((5, 2), np.float32),
+                      np.ones((3, 2), np.float32), 0)
 
 
 @jit

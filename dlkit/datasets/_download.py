@@ -10,6 +10,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from ..saving import readable_by_all
+
 __all__ = ["DownloadError", "get_data_dir", "fetch"]
 
 TIMEOUT = 30  # seconds without data before a mirror counts as down (pooch's default)
@@ -121,6 +123,7 @@ def _downloader(progress):
         try:
             pooch.retrieve(url, known_hash="md5:" + md5, fname=path.name, path=path.parent,
                            downloader=record_md5)
+            readable_by_all(path)
         except requests.exceptions.RequestException as exc:
             return f"{type(exc).__name__}: {exc}"
         except ValueError:  # pooch's hash mismatch; it has already deleted the download
@@ -137,6 +140,7 @@ def _write_atomically(path, content):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(content)
+        readable_by_all(tmp)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

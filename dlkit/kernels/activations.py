@@ -9,8 +9,11 @@ import math
 
 import numpy as np
 
+from numba import types
+from numba.extending import intrinsic, overload
+
 from . import _fastmath as fm
-from ._jit import jit
+from ._jit import jit, shared
 
 LINEAR, RELU, LEAKY_RELU, ELU, SIGMOID, TANH, SOFTMAX, GELU, SOFTPLUS, SWISH = range(10)
 
@@ -54,7 +57,7 @@ def softmax_rows(z, y):
 
 
 @jit
-def forward_flat(z, act, alpha, y):
+def _forward_flat(z, act, alpha, y):
     """y = f(z) element-wise; z, y: 1-D of equal length (softmax is handled by softmax_rows)."""
     n = z.shape[0]
     if act == LINEAR:
@@ -87,7 +90,7 @@ def forward_flat(z, act, alpha, y):
 
 
 @jit
-def backward_flat(z, y, dy, act, alpha, dz):
+def _backward_flat(z, y, dy, act, alpha, dz):
     """dz = dy * f'(z) element-wise; all 1-D of equal length (not softmax)."""
     n = z.shape[0]
     if act == LINEAR:
@@ -135,6 +138,23 @@ def softmax_backward_rows(y, dy, dz):
 
 
 @jit
+def copy_into(dst, src):
+    """dst = src for C-contiguous arrays of one size. (``dst[...] = src`` compiles NumPy's
+    broadcasting with its error messages, about 2 s per kernel and shape; this loop does not.)"""
+    d, s = dst.reshape(-1), src.reshape(-1)
+    for i in range(d.size):
+        d[i] = s[i]
+
+
+@jit
+def add_into(dst, src):
+    """dst += src for C-contiguous arrays of one size (see copy_into)."""
+    d, s = dst.reshape(-1), src.reshape(-1)
+    for i in range(d.size):
+        d[i] += s[i]
+
+
+@jit
 def column_sums(a, out):
     """out (F,) = a.sum(axis=0) for a (rows, F), C-contiguous (a bias gradient).
 
@@ -164,7 +184,7 @@ def column_sums(a, out):
 
 
 @jit
-def bias_activation(z, b, act, alpha, y):
+def _bias_activation(z, b, act, alpha, y):
     """z += b (broadcast over rows); y = f(z). z, y: (rows, F); for linear (or an in-place
     relu) pass y = z. Shared by Dense (rows = samples) and Conv2D (rows = output pixels)."""
     n, m = z.shape
@@ -204,17 +224,153 @@ def bias_activation(z, b, act, alpha, y):
     if act == SOFTMAX:
         softmax_rows(z, y)
     elif act != LINEAR:
-        forward_flat(z.reshape(-1), act, alpha, y.reshape(-1))
+        _forward_flat(z.reshape(-1), act, alpha, y.reshape(-1))
 
 
 @jit
-def activation_grad(z, y, dy, act, alpha, dz):
+def _activation_grad(z, y, dy, act, alpha, dz):
     """dz = dy * f'(z) row-wise (softmax over each row). All (rows, F); linear: nothing to do,
     the caller passes dz = dy."""
     if act == SOFTMAX:
         softmax_backward_rows(y, dy, dz)
     elif act != LINEAR:
-        backward_flat(z.reshape(-1), y.reshape(-1), dy.reshape(-1), act, alpha, dz.reshape(-1))
+        _backward_flat(z.reshape(-1), y.reshape(-1), dy.reshape(-1), act, alpha, dz.reshape(-1))
+
+
+# -- compiled once per dtype, called by name from every kernel (see _jit.shared) --------------
+# Every kernel that ends in an activation used to carry its own copy of all ten of them (and of
+# softmax); these four functions are the copies now. Arrays go as addresses and sizes, and
+# must be C-contiguous: for other layouts a kernel gets the code inline, as before.
+_I = types.int64
+
+
+@intrinsic
+def _view(typingctx, addr, rows, cols, like):
+    """The C-contiguous (rows, cols) array at address ``addr``, of ``like``'s dtype."""
+    arr = types.Array(like.dtype, 2, "C")
+
+    def codegen(context, builder, signature, args):
+        addr, rows, cols, _ = args
+        ary = context.make_array(arr)(context, builder)
+        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(
+            context.get_data_type(like.dtype)))
+        data = builder.inttoptr(addr, context.get_data_type(like.dtype).as_pointer())
+        context.populate_array(ary, data=data, shape=[rows, cols],
+                               strides=[builder.mul(cols, itemsize), itemsize],
+                               itemsize=itemsize, meminfo=None)
+        return ary._getvalue()
+
+    return arr(types.int64, types.int64, types.int64, like), codegen
+
+
+def _shared_pair(f32, f64):
+    return {types.float32: f32, types.float64: f64}
+
+
+@shared(_I, _I, _I, _I, _I, _I, types.float32, dtype="float32")
+def _bias_activation_f32(pz, pb, py, n, m, act, alpha):
+    like = np.empty(0, np.float32)
+    _bias_activation(_view(pz, n, m, like), _view(pb, 1, m, like)[0], act, alpha,
+                     _view(py, n, m, like))
+
+
+@shared(_I, _I, _I, _I, _I, _I, types.float64, dtype="float64")
+def _bias_activation_f64(pz, pb, py, n, m, act, alpha):
+    like = np.empty(0, np.float64)
+    _bias_activation(_view(pz, n, m, like), _view(pb, 1, m, like)[0], act, alpha,
+                     _view(py, n, m, like))
+
+
+@shared(_I, _I, _I, _I, _I, _I, _I, types.float32, dtype="float32")
+def _activation_grad_f32(pz, py, pdy, pdz, n, m, act, alpha):
+    like = np.empty(0, np.float32)
+    _activation_grad(_view(pz, n, m, like), _view(py, n, m, like), _view(pdy, n, m, like), act,
+                     alpha, _view(pdz, n, m, like))
+
+
+@shared(_I, _I, _I, _I, _I, _I, _I, types.float64, dtype="float64")
+def _activation_grad_f64(pz, py, pdy, pdz, n, m, act, alpha):
+    like = np.empty(0, np.float64)
+    _activation_grad(_view(pz, n, m, like), _view(py, n, m, like), _view(pdy, n, m, like), act,
+                     alpha, _view(pdz, n, m, like))
+
+
+def _contiguous(*arrays):
+    return all(isinstance(a, types.Array) and a.layout == "C" for a in arrays)
+
+
+def bias_activation(z, b, act, alpha, y):
+    """z += b (broadcast over rows); y = f(z). z, y: (rows, F); for linear (or an in-place
+    relu) pass y = z. Shared by Dense (rows = samples) and Conv2D (rows = output pixels)."""
+    _bias_activation(z, b, act, alpha, y)
+
+
+@overload(bias_activation)
+def _bias_activation_overload(z, b, act, alpha, y):
+    fn = _shared_pair(_bias_activation_f32, _bias_activation_f64).get(z.dtype)
+    if fn is None or not _contiguous(z, b, y) or not z.dtype == b.dtype == y.dtype:
+        return lambda z, b, act, alpha, y: _bias_activation(z, b, act, alpha, y)
+
+    def impl(z, b, act, alpha, y):
+        fn(z.ctypes.data, b.ctypes.data, y.ctypes.data, z.shape[0], z.shape[1], act, alpha)
+    return impl
+
+
+def activation_grad(z, y, dy, act, alpha, dz):
+    """dz = dy * f'(z) row-wise (softmax over each row). All (rows, F); linear: nothing to do,
+    the caller passes dz = dy."""
+    _activation_grad(z, y, dy, act, alpha, dz)
+
+
+@overload(activation_grad)
+def _activation_grad_overload(z, y, dy, act, alpha, dz):
+    fn = _shared_pair(_activation_grad_f32, _activation_grad_f64).get(z.dtype)
+    if fn is None or not _contiguous(z, y, dy, dz) or not z.dtype == y.dtype == dy.dtype == dz.dtype:
+        return lambda z, y, dy, act, alpha, dz: _activation_grad(z, y, dy, act, alpha, dz)
+
+    def impl(z, y, dy, act, alpha, dz):
+        fn(z.ctypes.data, y.ctypes.data, dy.ctypes.data, dz.ctypes.data, z.shape[0], z.shape[1],
+           act, alpha)
+    return impl
+
+
+def forward_flat(z, act, alpha, y):
+    """y = f(z) element-wise; z, y: 1-D of equal length (not softmax)."""
+    _forward_flat(z, act, alpha, y)
+
+
+@overload(forward_flat)
+def _forward_flat_overload(z, act, alpha, y):
+    fn = _shared_pair(_bias_activation_f32, _bias_activation_f64).get(z.dtype)
+    if fn is None or not _contiguous(z, y) or z.dtype != y.dtype:
+        return lambda z, act, alpha, y: _forward_flat(z, act, alpha, y)
+
+    def impl(z, act, alpha, y):   # as one row with a zero bias
+        if act != LINEAR or z.ctypes.data != y.ctypes.data:
+            copy_into(y, z)
+            zero = np.zeros(1, z.dtype)
+            fn(y.ctypes.data, zero.ctypes.data, y.ctypes.data, 1, y.shape[0], act, alpha)
+    return impl
+
+
+def backward_flat(z, y, dy, act, alpha, dz):
+    """dz = dy * f'(z) element-wise; all 1-D of equal length (not softmax)."""
+    _backward_flat(z, y, dy, act, alpha, dz)
+
+
+@overload(backward_flat)
+def _backward_flat_overload(z, y, dy, act, alpha, dz):
+    fn = _shared_pair(_activation_grad_f32, _activation_grad_f64).get(z.dtype)
+    if fn is None or not _contiguous(z, y, dy, dz):
+        return lambda z, y, dy, act, alpha, dz: _backward_flat(z, y, dy, act, alpha, dz)
+
+    def impl(z, y, dy, act, alpha, dz):
+        if act == LINEAR:
+            copy_into(dz, dy)
+        else:
+            fn(z.ctypes.data, y.ctypes.data, dy.ctypes.data, dz.ctypes.data, 1, z.shape[0], act,
+               alpha)
+    return impl
 
 
 def forward(z, act, alpha, y):
@@ -222,7 +378,7 @@ def forward(z, act, alpha, y):
     if act == SOFTMAX:
         softmax_rows(z.reshape(-1, z.shape[-1]), y.reshape(-1, y.shape[-1]))
     else:
-        forward_flat(z.reshape(-1), act, alpha, y.reshape(-1))
+        _forward_flat(z.reshape(-1), act, alpha, y.reshape(-1))
 
 
 def backward(z, y, dy, act, alpha, dz):
@@ -231,4 +387,4 @@ def backward(z, y, dy, act, alpha, dz):
         c = y.shape[-1]
         softmax_backward_rows(y.reshape(-1, c), dy.reshape(-1, c), dz.reshape(-1, c))
     else:
-        backward_flat(z.reshape(-1), y.reshape(-1), dy.reshape(-1), act, alpha, dz.reshape(-1))
+        _backward_flat(z.reshape(-1), y.reshape(-1), dy.reshape(-1), act, alpha, dz.reshape(-1))

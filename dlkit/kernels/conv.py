@@ -19,7 +19,7 @@ from ``dlkit.layers.geometry``; positions in the padding read as 0.
 import numpy as np
 
 from ._jit import jit, pjit, prange
-from .activations import activation_grad, bias_activation, column_sums
+from .activations import activation_grad, add_into, bias_activation, column_sums, copy_into
 from .gemm import mm, transposed
 
 
@@ -193,11 +193,11 @@ def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, nee
         if need_dx:
             mm(dz2, w2t, dcols[r0:r1])
             col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])
-    dw[...] = dw_parts[0]
-    db[:] = db_parts[0]
+    copy_into(dw, dw_parts[0])
+    copy_into(db, db_parts[0])
     for t in range(1, nt):
-        dw += dw_parts[t]
-        db += db_parts[t]
+        add_into(dw, dw_parts[t])
+        add_into(db, db_parts[t])
 
 
 @pjit

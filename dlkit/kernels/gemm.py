@@ -34,9 +34,10 @@ float64 is for gradient checks) and ``transpose`` a plain loop.
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.extending import intrinsic, overload
+from numba.core import cgutils
+from numba.extending import get_cython_function_address, intrinsic, overload
 
-from ._jit import PRODUCT, jit
+from ._jit import PRODUCT, call_by_name, jit, shared, symbol
 
 __all__ = ["ENABLED", "MR", "NR", "mm", "mm_add", "transpose", "transposed"]
 
@@ -122,100 +123,115 @@ def _micro(typingctx, a_addr, rs, ks, b_addr, ldb, c_addr, ldc, k, acc):
     return sig, codegen
 
 
-@jit
-def _mm_f32(a, b, out, acc):
-    """out = a @ b, or out += a @ b when ``acc``."""
-    if (out.strides[1] != 4 or out.strides[0] < 0 or a.strides[0] < 0 or a.strides[1] < 0
-            or b.strides[0] < 0 or b.strides[1] < 0):
-        p = np.dot(np.ascontiguousarray(a), np.ascontiguousarray(b))
-        if acc:
-            out += p
-        else:
-            out[...] = p
-        return
-    if b.strides[1] != 4:   # b's rows are not contiguous: copy the smaller operand
-        if a.shape[0] < b.shape[1]:
-            # out^T = b^T a^T: b^T's rows are contiguous (b is a transpose), copy a^T
-            _blocks(b.T, transposed(a), out, True, acc)
-            return
-        b = transposed(b.T)
-    _blocks(a, b, out, False, acc)
+@intrinsic
+def _ld(typingctx, addr, like):
+    """The number at byte address ``addr``, of the dtype of the array ``like``."""
+    def codegen(context, builder, signature, args):
+        ptr = context.get_value_type(like.dtype).as_pointer()
+        return builder.load(builder.inttoptr(args[0], ptr))
+
+    return like.dtype(types.int64, like), codegen
+
+
+@intrinsic
+def _st(typingctx, addr, value):
+    """Store the number ``value`` at byte address ``addr``."""
+    def codegen(context, builder, signature, args):
+        ptr = context.get_value_type(value).as_pointer()
+        builder.store(args[1], builder.inttoptr(args[0], ptr))
+        return context.get_dummy_value()
+
+    return types.void(types.int64, value), codegen
+
+
+@intrinsic
+def _alive(typingctx, x):
+    """Nothing; a use of ``x``, so that Numba keeps the array alive (not freed) up to here
+    while its memory is reached through an address."""
+    def codegen(context, builder, signature, args):
+        return context.get_dummy_value()
+
+    return types.void(x), codegen
+
+
+@shared(*(types.int64,) * 9, dtype="float32", enabled=ENABLED)
+def _micro_kernel(a_addr, rs, ks, b_addr, ldb, c_addr, ldc, k, acc):
+    """The micro-kernel, compiled once: every block of every product calls this one copy."""
+    _micro(np.uint64(a_addr), rs, ks, np.uint64(b_addr), ldb, np.uint64(c_addr), ldc, k,
+           acc != 0)
 
 
 @jit
-def _blocks(a, b, out, transposed, acc):
-    """p = a @ b block by block; out = p, or out = p^T when ``transposed`` (then every block
-    goes through the scratch block tc, stored transposed); out += instead of = when ``acc``."""
-    m, k = a.shape
-    n = b.shape[1]
-    rs, ks = a.strides[0] // 4, a.strides[1] // 4
-    ldb, ldc = b.strides[0] // 4, out.strides[0] // 4
+def _block(pa, rs, ks, pb, ldb, k, i0, j0, pc, ldc, tc, ptc, transposed, acc):
+    a0, b0 = pa + 4 * i0 * rs, pb + 4 * j0
+    if transposed:
+        _micro_kernel(a0, rs, ks, b0, ldb, ptc, NR, k, 0)
+        _store(tc, pc, ldc, i0, j0, MR, NR, True, acc)
+    else:
+        _micro_kernel(a0, rs, ks, b0, ldb, pc + 4 * (i0 * ldc + j0), ldc, k, acc)
+
+
+@jit
+def _store(tc, pc, ldc, i0, j0, rows, cols, transposed, acc):
+    """C[i0 + i, j0 + j] = tc[i, j] (or C[j0 + j, i0 + i] when ``transposed``); += when
+    ``acc``. C: rows ``ldc`` elements apart from address ``pc``."""
+    for i in range(rows):
+        for j in range(cols):
+            r, c = (j0 + j, i0 + i) if transposed else (i0 + i, j0 + j)
+            addr = pc + 4 * (r * ldc + c)
+            _st(addr, (_ld(addr, tc) if acc else np.float32(0)) + tc[i, j])
+
+
+_I = types.int64
+_N, _T = ord("N"), ord("T")
+
+
+@jit
+def _blocks(pa, rs, ks, pb, ldb, pc, ldc, m, n, k, acc, transposed):
+    """C (+)= A B block by block, on addresses (int64 here: uint64 + int64 is a float64 in
+    Numba) and element strides: A (m, k) with strides
+    (rs, ks), B (k, n) with rows ``ldb`` apart and contiguous, C (m, n) with rows ``ldc`` apart;
+    ``acc``: add to C; ``transposed``: C is stored transposed (C[j, i], rows ``ldc`` apart;
+    every block then goes through the scratch block tc)."""
     mb, nb = m - m % MR, n - n % NR
-    pa, pb, pc = a.ctypes.data, b.ctypes.data, out.ctypes.data
     tc = np.empty((MR, NR), np.float32)
-    ptc = np.uint64(tc.ctypes.data)
+    ptc = np.int64(tc.ctypes.data)
     if m >= n:   # a's block of rows stays in cache while it meets every column block of b
         for i0 in range(0, mb, MR):
             for j0 in range(0, nb, NR):
-                _block(pa, rs, ks, pb, ldb, k, i0, j0, out, pc, ldc, tc, ptc, transposed, acc)
+                _block(pa, rs, ks, pb, ldb, k, i0, j0, pc, ldc, tc, ptc, transposed, acc)
     else:        # b's column block stays in cache while it meets every row block of a
         for j0 in range(0, nb, NR):
             for i0 in range(0, mb, MR):
-                _block(pa, rs, ks, pb, ldb, k, i0, j0, out, pc, ldc, tc, ptc, transposed, acc)
+                _block(pa, rs, ks, pb, ldb, k, i0, j0, pc, ldc, tc, ptc, transposed, acc)
     if mb == m and nb == n:
+        _alive(tc)
         return
     # the edges: the last rows / columns copied into zero-padded blocks
+    tb = np.zeros((max(k, 1), NR), np.float32)
+    ptb = np.int64(tb.ctypes.data)
     if nb < n:
-        tb = np.zeros((k, NR), np.float32)
         for p in range(k):
             for j in range(n - nb):
-                tb[p, j] = b[p, nb + j]
-        ptb = np.uint64(tb.ctypes.data)
+                tb[p, j] = _ld(pb + 4 * (p * ldb + nb + j), tb)
         for i0 in range(0, mb, MR):
-            _micro(np.uint64(pa + 4 * i0 * rs), rs, ks, ptb, NR, ptc, NR, k, False)
-            _store(tc, out, i0, nb, MR, n - nb, transposed, acc)
+            _micro_kernel(pa + 4 * i0 * rs, rs, ks, ptb, NR, ptc, NR, k, 0)
+            _store(tc, pc, ldc, i0, nb, MR, n - nb, transposed, acc)
     if mb < m:
-        ta = np.zeros((MR, k), np.float32)
+        ta = np.zeros((MR, max(k, 1)), np.float32)
         for i in range(m - mb):
             for p in range(k):
-                ta[i, p] = a[mb + i, p]
-        pta = np.uint64(ta.ctypes.data)
+                ta[i, p] = _ld(pa + 4 * ((mb + i) * rs + p * ks), ta)
+        pta = np.int64(ta.ctypes.data)
         for j0 in range(0, nb, NR):
-            _micro(pta, k, 1, np.uint64(pb + 4 * j0), ldb, ptc, NR, k, False)
-            _store(tc, out, mb, j0, m - mb, NR, transposed, acc)
+            _micro_kernel(pta, k, 1, pb + 4 * j0, ldb, ptc, NR, k, 0)
+            _store(tc, pc, ldc, mb, j0, m - mb, NR, transposed, acc)
         if nb < n:
-            _micro(pta, k, 1, np.uint64(tb.ctypes.data), NR, ptc, NR, k, False)
-            _store(tc, out, mb, nb, m - mb, n - nb, transposed, acc)
-
-
-@jit
-def _block(pa, rs, ks, pb, ldb, k, i0, j0, out, pc, ldc, tc, ptc, transposed, acc):
-    a0, b0 = np.uint64(pa + 4 * i0 * rs), np.uint64(pb + 4 * j0)
-    if transposed:
-        _micro(a0, rs, ks, b0, ldb, ptc, NR, k, False)
-        _store(tc, out, i0, j0, MR, NR, True, acc)
-    else:
-        _micro(a0, rs, ks, b0, ldb, np.uint64(pc + 4 * (i0 * ldc + j0)), ldc, k, acc)
-
-
-@jit
-def _store(tc, out, i0, j0, rows, cols, transposed, acc):
-    """out[i0 + i, j0 + j] = tc[i, j] (or out[j0 + j, i0 + i] when ``transposed``); += when
-    ``acc``."""
-    zero = np.float32(0)
-    if transposed:
-        for j in range(cols):
-            for i in range(rows):
-                out[j0 + j, i0 + i] = (out[j0 + j, i0 + i] if acc else zero) + tc[i, j]
-    else:
-        for i in range(rows):
-            for j in range(cols):
-                out[i0 + i, j0 + j] = (out[i0 + i, j0 + j] if acc else zero) + tc[i, j]
-
-
-def _fast(*arrays):
-    """The AVX-512 code serves these (Numba) array types: all float32, and the CPU has it."""
-    return ENABLED and all(getattr(t, "dtype", None) == types.float32 for t in arrays)
+            _micro_kernel(pta, k, 1, ptb, NR, ptc, NR, k, 0)
+            _store(tc, pc, ldc, mb, nb, m - mb, n - nb, transposed, acc)
+        _alive(ta)
+    _alive(tb)
+    _alive(tc)
 
 
 _TILE = 16
@@ -258,28 +274,240 @@ def _tile_t(typingctx, src, lds, dst, ldd):
 
 
 @jit
-def _transpose_f32(a, out):
-    m, n = a.shape
-    if a.strides[1] != 4 or out.strides[1] != 4 or a.strides[0] < 0 or out.strides[0] < 0:
+def _transpose_mem(pa, s0, s1, m, n, po, ldo, like):
+    """O (n, m) = A (m, n)^T, float32 (with AVX-512): A at address pa with element strides
+    (s0, s1), O with rows ldo elements apart and contiguous; 16x16 register tiles where A's
+    rows are contiguous."""
+    mb = nb = 0
+    if s1 == 1:
+        mb, nb = m - m % _TILE, n - n % _TILE
+        # down a's columns first: the stores then fill out's rows in order (going along a's
+        # rows instead was 4x slower for 512x128, whose 2 KB output rows alias in the cache)
+        for j0 in range(0, nb, _TILE):
+            for i0 in range(0, mb, _TILE):
+                _tile_t(np.uint64(pa + 4 * (i0 * s0 + j0)), s0,
+                        np.uint64(po + 4 * (j0 * ldo + i0)), ldo)
+    isz = like.itemsize
+    for i in range(m):
+        for j in range(nb if i < mb else 0, n):
+            _st(po + isz * (j * ldo + i), _ld(pa + isz * (i * s0 + j * s1), like))
+
+
+# BLAS (Fortran, column-major): SciPy's table of BLAS functions gives the address of the
+# OpenBLAS routine that NumPy's np.dot calls inside Numba; here it is called directly.
+def _fortran_gemm(dtype):
+    """An intrinsic calling BLAS's ?gemm(ta, tb, m, n, k, 1, A, lda, B, ldb, beta, C, ldc)."""
+    routine = "sgemm" if dtype == np.float32 else "dgemm"
+    name = f"dlkit_blas_{routine}"
+    symbol(name, get_cython_function_address("scipy.linalg.cython_blas", routine))
+    ftype = types.float32 if dtype == np.float32 else types.float64
+
+    @intrinsic
+    def fortran(typingctx, ta, tb, m, n, k, pa, lda, pb, ldb, beta, pc, ldc):
+        sig = types.void(_I, _I, _I, _I, _I, _I, _I, _I, _I, ftype, _I, _I)
+
+        def codegen(context, builder, signature, args):
+            ta, tb, m, n, k, pa, lda, pb, ldb, beta, pc, ldc = args
+            i8, i32, fl = ir.IntType(8), ir.IntType(32), context.get_value_type(ftype)
+            slot = lambda v: cgutils.alloca_once_value(builder, v)  # noqa: E731
+            int32 = lambda v: slot(builder.trunc(v, i32))           # noqa: E731
+            ptr = lambda v: builder.inttoptr(v, fl.as_pointer())    # noqa: E731
+            p8, p32, pf = i8.as_pointer(), i32.as_pointer(), fl.as_pointer()
+            call_by_name(builder, name, ir.VoidType(),
+                         [p8, p8, p32, p32, p32, pf, pf, p32, pf, p32, pf, pf, p32],
+                         [slot(builder.trunc(ta, i8)), slot(builder.trunc(tb, i8)), int32(m),
+                          int32(n), int32(k), slot(ir.Constant(fl, 1.0)), ptr(pa), int32(lda),
+                          ptr(pb), int32(ldb), slot(beta), ptr(pc), int32(ldc)])
+            return context.get_dummy_value()
+
+        return sig, codegen
+
+    return fortran
+
+
+_fortran_sgemm, _fortran_dgemm = _fortran_gemm(np.float32), _fortran_gemm(np.float64)
+
+
+@jit
+def _rows_of(p, s0, s1, r, c, like):
+    """How the r x c matrix at address p with element strides (s0, s1) goes to a product, in
+    BLAS's terms for row-major data: (N, ld, p, keep) rows ld elements apart and contiguous;
+    (T, ld, p, keep) its transpose stored so (columns contiguous); otherwise it is copied into
+    a contiguous array ``keep``: (N, c, keep's address, keep). A dimension of length 1 may have
+    any stride."""
+    keep = np.empty(0, like.dtype)
+    if (c == 1 or s1 == 1) and (r == 1 or s0 >= c):
+        return _N, max(s0 if r > 1 else c, 1), p, keep
+    if (r == 1 or s0 == 1) and (c == 1 or s1 >= r):
+        return _T, max(s1 if c > 1 else r, 1), p, keep
+    keep = np.empty(r * c, like.dtype)
+    isz = like.itemsize
+    for i in range(r):
+        for j in range(c):
+            keep[i * c + j] = _ld(p + isz * (i * s0 + j * s1), like)
+    return _N, max(c, 1), np.int64(keep.ctypes.data), keep
+
+
+def _run(pa, sa0, sa1, tb, ldb, pb, pc, ldc, m, n, k, acc, like):
+    """C (m, n) (+)= A B, C's rows ldc apart and contiguous, B in BLAS's terms (_rows_of)."""
+
+
+@overload(_run)
+def _run_overload(pa, sa0, sa1, tb, ldb, pb, pc, ldc, m, n, k, acc, like):
+    if like.dtype == types.float32 and ENABLED:
+        def impl(pa, sa0, sa1, tb, ldb, pb, pc, ldc, m, n, k, acc, like):
+            # the micro-kernel reads A with any strides; B's rows must be contiguous
+            if tb == _N:
+                _blocks(pa, sa0, sa1, pb, ldb, pc, ldc, m, n, k, acc, False)
+            elif m < n:
+                # B is a transpose (w.T): C^T = B^T A^T, B^T's rows are contiguous; A^T is
+                # copied (the smaller operand) and every block of C stored transposed
+                at = np.empty(k * m, np.float32)
+                _transpose_mem(pa, sa0, sa1, m, k, np.int64(at.ctypes.data), m, like)
+                _blocks(pb, ldb, 1, np.int64(at.ctypes.data), m, pc, ldc, n, m, k, acc, True)
+                _alive(at)
+            else:
+                bc = np.empty(k * n, np.float32)
+                _transpose_mem(pb, ldb, 1, n, k, np.int64(bc.ctypes.data), n, like)
+                _blocks(pa, sa0, sa1, np.int64(bc.ctypes.data), n, pc, ldc, m, n, k, acc, False)
+                _alive(bc)
+        return impl
+    fortran = _fortran_sgemm if like.dtype == types.float32 else _fortran_dgemm
+    one = np.float32(1) if like.dtype == types.float32 else np.float64(1)
+
+    def impl(pa, sa0, sa1, tb, ldb, pb, pc, ldc, m, n, k, acc, like):
+        ta, lda, pa, keep = _rows_of(pa, sa0, sa1, m, k, like)
+        # row-major C = A B is column-major C^T = B^T A^T: the operands swap
+        fortran(tb, ta, n, m, k, pb, ldb, pa, lda, one if acc else one - one, pc, ldc)
+        _alive(keep)
+    return impl
+
+
+@jit
+def _gemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc, like):
+    """C (m, n) (+)= A (m, k) B (k, n) (``acc``: add), all three at addresses with any element
+    strides, of the dtype of ``like`` (a 0-size array)."""
+    if m == 0 or n == 0:
+        return
+    isz = like.itemsize
+    if k == 0:
+        if not acc:
+            for i in range(m):
+                for j in range(n):
+                    _st(pc + isz * (i * sc0 + j * sc1), np.zeros(1, like.dtype)[0])
+        return
+    tb, ldb, pb, keep_b = _rows_of(pb, sb0, sb1, k, n, like)
+    if (sc1 == 1 or n == 1) and (m == 1 or sc0 >= n):
+        _run(pa, sa0, sa1, tb, ldb, pb, pc, max(sc0 if m > 1 else n, 1), m, n, k, acc, like)
+    else:   # C's rows are not contiguous: into a copy and back
+        tmp = np.zeros((m, n), like.dtype)
         for i in range(m):
             for j in range(n):
-                out[j, i] = a[i, j]
-        return
-    lda, ldo = a.strides[0] // 4, out.strides[0] // 4
-    pa, po = a.ctypes.data, out.ctypes.data
-    mb, nb = m - m % _TILE, n - n % _TILE
-    # down a's columns first: the stores then fill out's rows in order (going along a's rows
-    # instead was 4x slower for 512x128, whose 2 KB output rows alias in the cache)
-    for j0 in range(0, nb, _TILE):
-        for i0 in range(0, mb, _TILE):
-            _tile_t(np.uint64(pa + 4 * (i0 * lda + j0)), lda,
-                    np.uint64(po + 4 * (j0 * ldo + i0)), ldo)
-    for i in range(mb, m):
-        for j in range(n):
-            out[j, i] = a[i, j]
-    for j in range(nb, n):
-        for i in range(mb):
-            out[j, i] = a[i, j]
+                if acc:
+                    tmp[i, j] = _ld(pc + isz * (i * sc0 + j * sc1), like)
+        _run(pa, sa0, sa1, tb, ldb, pb, np.int64(tmp.ctypes.data), n, m, n, k, acc, like)
+        for i in range(m):
+            for j in range(n):
+                _st(pc + isz * (i * sc0 + j * sc1), tmp[i, j])
+    _alive(keep_b)
+
+
+_GEMM_ARGS = (_I,) * 13
+
+
+@shared(*_GEMM_ARGS, dtype="float32")
+def _sgemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc):
+    """float32 C (+)= A B on addresses and element strides (AVX-512 or BLAS, see above)."""
+    _gemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc, np.empty(0, np.float32))
+
+
+@shared(*_GEMM_ARGS, dtype="float64")
+def _dgemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc):
+    """float64 C (+)= A B on addresses and element strides (BLAS)."""
+    _gemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc, np.empty(0, np.float64))
+
+
+@shared(*(_I,) * 8, dtype="float32", enabled=ENABLED)
+def _stranspose(pa, s0, s1, po, so0, so1, m, n):
+    """float32 O = A^T on addresses and element strides, by 16x16 tiles where possible."""
+    like = np.empty(0, np.float32)
+    if so1 == 1 or m == 1:
+        _transpose_mem(pa, s0, s1, m, n, po, so0 if n > 1 else m, like)
+    else:
+        for i in range(m):
+            for j in range(n):
+                _st(po + 4 * (j * so0 + i * so1), _ld(pa + 4 * (i * s0 + j * s1), like))
+
+
+def _strides(x):
+    """Element strides of an array, inside a kernel."""
+
+
+@overload(_strides)
+def _strides_overload(x):
+    return lambda x: (x.strides[0] // x.itemsize, x.strides[1] // x.itemsize)
+
+
+def _args(a, b, out):
+    """The product's arguments for arrays: addresses, element strides, sizes."""
+
+
+@overload(_args)
+def _args_overload(a, b, out):
+    def impl(a, b, out):
+        m, k = a.shape
+        n = b.shape[1]
+        if b.shape[0] != k or out.shape[0] != m or out.shape[1] != n:
+            raise ValueError("matrix product: shapes do not match")
+        (sa0, sa1), (sb0, sb1), (sc0, sc1) = _strides(a), _strides(b), _strides(out)
+        return (np.int64(a.ctypes.data), sa0, sa1, np.int64(b.ctypes.data), sb0, sb1,
+                np.int64(out.ctypes.data), sc0, sc1, m, n, k)
+    return impl
+
+
+def _product_for(a, b, out):
+    """The shared product for these (Numba) array types, or None."""
+    if not (isinstance(a, types.Array) and a.ndim == b.ndim == out.ndim == 2
+            and a.dtype == b.dtype == out.dtype):
+        return None
+    return {types.float32: _sgemm, types.float64: _dgemm}.get(a.dtype)
+
+
+def mm(a, b, out):
+    """out (M, N) = a (M, K) @ b (K, N), for Numba kernels (pure-Python fallback: np.dot)."""
+    np.dot(a, b, out)
+
+
+def mm_add(a, b, out):
+    """out (M, N) += a (M, K) @ b (K, N), for Numba kernels (the sums start from out's values
+    in the registers: no second pass over out)."""
+    out += np.dot(a, b)
+
+
+@overload(mm)
+def _mm_overload(a, b, out):
+    product = _product_for(a, b, out)
+    if product is not None:
+        def impl(a, b, out):
+            pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k = _args(a, b, out)
+            product(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, 0)
+            _alive(a)
+            _alive(b)
+            _alive(out)
+        return impl
+
+
+@overload(mm_add)
+def _mm_add_overload(a, b, out):
+    product = _product_for(a, b, out)
+    if product is not None:
+        def impl(a, b, out):
+            pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k = _args(a, b, out)
+            product(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, 1)
+            _alive(a)
+            _alive(b)
+            _alive(out)
+        return impl
 
 
 def transpose(a, out):
@@ -289,9 +517,13 @@ def transpose(a, out):
 
 @overload(transpose)
 def _transpose_overload(a, out):
-    if _fast(a, out):
+    if ENABLED and a.dtype == out.dtype == types.float32:
         def impl(a, out):
-            _transpose_f32(a, out)
+            (s0, s1), (so0, so1) = _strides(a), _strides(out)
+            _stranspose(np.int64(a.ctypes.data), s0, s1, np.int64(out.ctypes.data), so0, so1,
+                        a.shape[0], a.shape[1])
+            _alive(a)
+            _alive(out)
     else:
         def impl(a, out):
             for i in range(a.shape[0]):
@@ -306,36 +538,3 @@ def transposed(a):
     out = np.empty((a.shape[1], a.shape[0]), a.dtype)
     transpose(a, out)
     return out
-
-
-def mm(a, b, out):
-    """out (M, N) = a (M, K) @ b (K, N), for Numba kernels (pure-Python fallback: np.dot)."""
-    np.dot(a, b, out)
-
-
-def mm_add(a, b, out):
-    """out (M, N) += a (M, K) @ b (K, N), for Numba kernels (the sums start from out's values
-    in the registers: no second pass over out)."""
-    out += np.dot(a, b)
-
-
-@overload(mm, jit_options={"fastmath": True})
-def _mm_overload(a, b, out):
-    if _fast(a, b, out):
-        def impl(a, b, out):
-            _mm_f32(a, b, out, False)
-    else:
-        def impl(a, b, out):
-            np.dot(a, b, out)
-    return impl
-
-
-@overload(mm_add, jit_options={"fastmath": True})
-def _mm_add_overload(a, b, out):
-    if _fast(a, b, out):
-        def impl(a, b, out):
-            _mm_f32(a, b, out, True)
-    else:
-        def impl(a, b, out):
-            out += np.dot(a, b)
-    return impl

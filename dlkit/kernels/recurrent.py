@@ -31,8 +31,8 @@ import numpy as np
 from ._jit import jit, pjit, prange
 from . import _fastmath as fm
 from .gemm import mm, mm_add, transposed
-from .activations import (LINEAR, ONE, SIGMOID, TANH, backward_flat, bias_activation,
-                          column_sums, forward_flat)
+from .activations import (LINEAR, ONE, SIGMOID, TANH, add_into, backward_flat, bias_activation,
+                          column_sums, copy_into, forward_flat)
 
 
 # -- element-wise helpers on rows rlo:rhi, columns lo:hi of 2-D arrays -----------------------
@@ -128,11 +128,11 @@ def dense_grads(x, dz, w, dw, db, need_db, dx, need_dx, nblocks):
         else:
             parts_w[k - 1] = 0.0
     for k in range(nblocks - 1):
-        dw += parts_w[k]
+        add_into(dw, parts_w[k])
     if need_db:
-        db[:] = parts_b[0]
+        copy_into(db, parts_b[0])
         for k in range(1, nblocks):
-            db += parts_b[k]
+            add_into(db, parts_b[k])
 
 
 # -- SimpleRNN: h_t = f(x_t W + h_{t-1} U + b) --------------------------------------------------
