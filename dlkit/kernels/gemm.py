@@ -484,30 +484,22 @@ def mm_add(a, b, out):
     out += np.dot(a, b)
 
 
-@overload(mm)
-def _mm_overload(a, b, out):
-    product = _product_for(a, b, out)
-    if product is not None:
-        def impl(a, b, out):
-            pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k = _args(a, b, out)
-            product(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, 0)
-            _alive(a)
-            _alive(b)
-            _alive(out)
-        return impl
+def _product_overload(acc):
+    def typer(a, b, out):
+        product = _product_for(a, b, out)
+        if product is not None:
+            def impl(a, b, out):
+                pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k = _args(a, b, out)
+                product(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc)
+                _alive(a)
+                _alive(b)
+                _alive(out)
+            return impl
+    return typer
 
 
-@overload(mm_add)
-def _mm_add_overload(a, b, out):
-    product = _product_for(a, b, out)
-    if product is not None:
-        def impl(a, b, out):
-            pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k = _args(a, b, out)
-            product(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, 1)
-            _alive(a)
-            _alive(b)
-            _alive(out)
-        return impl
+overload(mm)(_product_overload(0))
+overload(mm_add)(_product_overload(1))
 
 
 def transpose(a, out):
