@@ -207,15 +207,16 @@ prange = numba.prange
 
 
 _PENDING = {}      # dtype name -> [(name, func, sig)] of shared functions not compiled yet
-_READY = set()     # names compiled (or being compiled) and given to LLVM
+_COMPILED = {}     # name -> numba.cfunc, kept alive: its machine code is what the name calls
 
 
 def _ensure(name, func, sig):
     """Compile one shared function (or load it from the cache) and register its name."""
-    if name in _READY:
+    if name in _COMPILED:
         return
-    _READY.add(name)
+    _COMPILED[name] = None    # (a kernel compiled meanwhile that calls it must not recurse)
     compiled = numba.cfunc(sig, cache=True, fastmath=FASTMATH, error_model="numpy")(func)
+    _COMPILED[name] = compiled
     llvm.add_symbol(name, compiled.address)
 
 

@@ -224,7 +224,7 @@ def _bias_activation(z, b, act, alpha, y):
     if act == SOFTMAX:
         softmax_rows(z, y)
     elif act != LINEAR:
-        _forward_flat(z.reshape(-1), act, alpha, y.reshape(-1))
+        forward_flat(z.reshape(-1), act, alpha, y.reshape(-1))
 
 
 @jit
@@ -265,6 +265,18 @@ def _view(typingctx, addr, rows, cols, like):
 
 def _shared_pair(f32, f64):
     return {types.float32: f32, types.float64: f64}
+
+
+@shared(_I, _I, _I, _I, types.float32, dtype="float32")
+def _forward_flat_f32(pz, py, n, act, alpha):
+    like = np.empty(0, np.float32)
+    _forward_flat(_view(pz, 1, n, like)[0], act, alpha, _view(py, 1, n, like)[0])
+
+
+@shared(_I, _I, _I, _I, types.float64, dtype="float64")
+def _forward_flat_f64(pz, py, n, act, alpha):
+    like = np.empty(0, np.float64)
+    _forward_flat(_view(pz, 1, n, like)[0], act, alpha, _view(py, 1, n, like)[0])
 
 
 @shared(_I, _I, _I, _I, _I, _I, types.float32, dtype="float32")
@@ -341,15 +353,12 @@ def forward_flat(z, act, alpha, y):
 
 @overload(forward_flat)
 def _forward_flat_overload(z, act, alpha, y):
-    fn = _shared_pair(_bias_activation_f32, _bias_activation_f64).get(z.dtype)
+    fn = _shared_pair(_forward_flat_f32, _forward_flat_f64).get(z.dtype)
     if fn is None or not _contiguous(z, y) or z.dtype != y.dtype:
         return lambda z, act, alpha, y: _forward_flat(z, act, alpha, y)
 
-    def impl(z, act, alpha, y):   # as one row with a zero bias
-        if act != LINEAR or z.ctypes.data != y.ctypes.data:
-            copy_into(y, z)
-            zero = np.zeros(1, z.dtype)
-            fn(y.ctypes.data, zero.ctypes.data, y.ctypes.data, 1, y.shape[0], act, alpha)
+    def impl(z, act, alpha, y):
+        fn(z.ctypes.data, y.ctypes.data, z.shape[0], act, alpha)
     return impl
 
 
