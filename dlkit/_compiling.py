@@ -34,8 +34,8 @@ class _Notice:
         if self.depth == 0 and self.bar is not None:
             fn = getattr((event.data or {}).get("dispatcher"), "py_func", None)
             if fn is not None:
-                self.bar.set_postfix_str(f"{fn.__module__.split('.')[-1]}.{fn.__name__}",
-                                         refresh=False)
+                where = (getattr(fn, "__module__", None) or "").split(".")[-1]
+                self.bar.set_postfix_str(f"{where}.{fn.__name__}".lstrip("."), refresh=False)
             self.bar.update(1)
 
     def done(self):

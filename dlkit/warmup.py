@@ -18,9 +18,20 @@ ACTIVATIONS = ("relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu"
                "swish", "linear")
 
 
+FIRST_BATCH = []   # seconds from fit called to the end of its first batch, per _fit
+
+
 def _fit(model, x, y, loss, optimizer="adam", metrics=("accuracy",)):
+    import time
+
+    from .callbacks import LambdaCallback
+
     model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics))
-    model.fit(x, y, epochs=1, batch_size=len(x), verbose=0)
+    start, first = time.perf_counter(), []
+    record = LambdaCallback(on_train_batch_end=lambda b, logs: first or first.append(
+        time.perf_counter() - start))
+    model.fit(x, y, epochs=1, batch_size=len(x) // 2, verbose=0, callbacks=[record])
+    FIRST_BATCH.append(first[0])
     model.predict(x[:3], verbose=0)
     model.evaluate(x, y, batch_size=len(x), verbose=0)
 

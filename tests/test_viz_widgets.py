@@ -24,7 +24,9 @@ def live_figures():
     from matplotlib.figure import Figure
 
     gc.collect()
-    return sum(isinstance(o, Figure) for o in gc.get_objects())
+    # type(o), not isinstance(o): isinstance asks a weakref.proxy for its __class__, which
+    # raises ReferenceError when the proxy is dead (Numba's compiled libraries keep some)
+    return sum(issubclass(type(o), Figure) for o in gc.get_objects())
 
 
 # -- surfaces ----------------------------------------------------------------------------

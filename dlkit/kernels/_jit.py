@@ -16,15 +16,9 @@ to prove that no printed digit depends on which product summed the numbers). The
 compiled into the kernels, so it is part of the cache directory's name, and so is Numba's
 version: two environments sharing one checkout never serve each other's machine code.
 
-Compiled once, called by name (``shared``): when a kernel calls another jitted function, Numba
-links the callee into the caller and generates machine code for the whole again, so a helper
-used by ten kernels is compiled ten times (the AVX-512 matrix product, inlined into every
-kernel that multiplies, made a cold start of the document MLP take 46 s, 42 of them in two
-kernels). A function decorated with ``shared(signature)`` is compiled on its own, as a C
-function (``numba.cfunc``, cached like the kernels), its address is given a name in LLVM's
-symbol table, and kernels call it through that name: their machine code holds a call, not a
-copy, and a kernel loaded from the cache finds the function by name in the new process. The
-price is one call (a few ns) per use, so it is for functions that do a lot per call.
+Kernels are compiled per argument *type*: Numba would compile a callee again for every
+constant argument at a call site (``Literal[int]``), see ``_Dispatcher``. Helpers that many
+kernels call are compiled once and called by name: see ``_shared``.
 
 ``fastmath`` allows reassociation and fused multiply-add (so reductions vectorise)
 but keeps NaN/inf semantics, which the NaN-loss guard relies on. ``error_model="numpy"``
@@ -152,13 +146,8 @@ def _versioned_cache_dir(numba_version):
     return str(user)
 
 
-import llvmlite.binding as llvm  # noqa: E402
 import numba  # noqa: E402
 import numba.core.registry  # noqa: E402
-import numba.core.sigutils  # noqa: E402
-import numba.extending  # noqa: E402
-from llvmlite import ir as llvmir  # noqa: E402
-from numba.core import cgutils  # noqa: E402
 
 numba.config.CACHE_DIR = _versioned_cache_dir(numba.__version__)   # before any kernel is decorated
 
@@ -182,13 +171,6 @@ class _Dispatcher(numba.core.registry.CPUDispatcher):
         return super().get_call_template(tuple(unlit(a) for a in args),
                                          {k: unlit(v) for k, v in kws.items()})
 
-    def compile(self, sig):
-        # the shared functions a kernel's machine code calls must exist before it is loaded
-        args, _ = numba.core.sigutils.normalize_signature(sig)
-        for t in args:
-            if isinstance(t, numba.types.Array) and isinstance(t.dtype, numba.types.Float):
-                ensure_shared(str(t.dtype))
-        return super().compile(sig)
 
 
 def _kernel_decorator(**options):
@@ -204,77 +186,6 @@ def _kernel_decorator(**options):
 jit = _kernel_decorator()
 pjit = _kernel_decorator(parallel=True)
 prange = numba.prange
-
-
-_PENDING = {}      # dtype name -> [(name, func, sig)] of shared functions not compiled yet
-_COMPILED = {}     # name -> numba.cfunc, kept alive: its machine code is what the name calls
-
-
-def _ensure(name, func, sig):
-    """Compile one shared function (or load it from the cache) and register its name."""
-    if name in _COMPILED:
-        return
-    _COMPILED[name] = None    # (a kernel compiled meanwhile that calls it must not recurse)
-    compiled = numba.cfunc(sig, cache=True, fastmath=FASTMATH, error_model="numpy")(func)
-    _COMPILED[name] = compiled
-    llvm.add_symbol(name, compiled.address)
-
-
-def ensure_shared(dtype):
-    """Make every shared function for ``dtype`` ("float32", "float64") callable: before a
-    kernel for that dtype is compiled or loaded from the cache, whose machine code calls them
-    by name."""
-    for name, func, sig in _PENDING.pop(dtype, ()):
-        _ensure(name, func, sig)
-
-
-def shared(*argtypes, dtype, enabled=True):
-    """Decorator: compile ``func(*args)`` (scalar arguments of ``argtypes``, no result) once
-    as a C function and return what kernels call instead: a Numba intrinsic that emits a call
-    of it by name. Arrays are passed as addresses (``a.ctypes.data``) and sizes. It is compiled
-    the first time a kernel working on ``dtype`` is, not at import. With ``enabled`` false (a
-    path this machine does not take) nothing is compiled."""
-    def decorate(func):
-        name = f"dlkit_{func.__module__.rsplit('.', 1)[-1]}_{func.__name__.lstrip('_')}"
-        sig = numba.types.void(*argtypes)
-        if numba.config.DISABLE_JIT or not enabled:   # nothing will call it compiled
-            return func
-        _PENDING.setdefault(dtype, []).append((name, func, sig))
-
-        def typer(typingctx, *args):
-            _ensure(name, func, sig)
-
-            def codegen(context, builder, signature, values):
-                call_by_name(builder, name, llvmir.VoidType(),
-                             [context.get_value_type(t) for t in argtypes], values)
-                return context.get_dummy_value()
-
-            return sig, codegen
-
-        # an intrinsic needs its parameters spelled out (Numba cannot lower *args here)
-        params = ", ".join(f"a{i}" for i in range(len(argtypes)))
-        scope = {"typer": typer}
-        exec(f"def {func.__name__}(typingctx, {params}):\n"
-             f"    return typer(typingctx, {params})", scope)
-        call = numba.extending.intrinsic(scope[func.__name__])
-        call.symbol = name
-        call.__doc__ = func.__doc__
-        return call
-
-    return decorate
-
-
-def symbol(name, address):
-    """Give a C function outside dlkit (a BLAS routine) a name kernels can call it by."""
-    if not numba.config.DISABLE_JIT:
-        llvm.add_symbol(name, address)
-
-
-def call_by_name(builder, name, restype, argtypes, args):
-    """Emit a call of the C function ``name`` (see ``shared`` and ``symbol``)."""
-    fn = cgutils.get_or_insert_function(builder.module, llvmir.FunctionType(restype, argtypes),
-                                        name)
-    return builder.call(fn, args)
 
 
 def cache_dir():

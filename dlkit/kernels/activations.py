@@ -10,10 +10,11 @@ import math
 import numpy as np
 
 from numba import types
-from numba.extending import intrinsic, overload
+from numba.extending import overload
 
 from . import _fastmath as fm
-from ._jit import jit, shared
+from ._jit import jit
+from ._shared import inlined, shared, view
 
 LINEAR, RELU, LEAKY_RELU, ELU, SIGMOID, TANH, SOFTMAX, GELU, SOFTPLUS, SWISH = range(10)
 
@@ -155,6 +156,19 @@ def add_into(dst, src):
 
 
 @jit
+def sum_parts(parts, out):
+    """out = parts[0] + parts[1] + ...: the threads' partial sums of one result, all
+    C-contiguous, ``out`` of any shape holding parts.shape[1:]'s elements."""
+    p = parts.reshape(parts.shape[0], -1)
+    o = out.reshape(-1)
+    for i in range(o.size):
+        s = p[0, i]
+        for t in range(1, p.shape[0]):
+            s += p[t, i]
+        o[i] = s
+
+
+@jit
 def column_sums(a, out):
     """out (F,) = a.sum(axis=0) for a (rows, F), C-contiguous (a bias gradient).
 
@@ -244,23 +258,9 @@ def _activation_grad(z, y, dy, act, alpha, dz):
 _I = types.int64
 
 
-@intrinsic
-def _view(typingctx, addr, rows, cols, like):
-    """The C-contiguous (rows, cols) array at address ``addr``, of ``like``'s dtype."""
-    arr = types.Array(like.dtype, 2, "C")
-
-    def codegen(context, builder, signature, args):
-        addr, rows, cols, _ = args
-        ary = context.make_array(arr)(context, builder)
-        itemsize = context.get_constant(types.intp, context.get_abi_sizeof(
-            context.get_data_type(like.dtype)))
-        data = builder.inttoptr(addr, context.get_data_type(like.dtype).as_pointer())
-        context.populate_array(ary, data=data, shape=[rows, cols],
-                               strides=[builder.mul(cols, itemsize), itemsize],
-                               itemsize=itemsize, meminfo=None)
-        return ary._getvalue()
-
-    return arr(types.int64, types.int64, types.int64, like), codegen
+_forward_flat_inline = inlined(_forward_flat)
+_bias_activation_inline = inlined(_bias_activation)
+_activation_grad_inline = inlined(_activation_grad)
 
 
 def _shared_pair(f32, f64):
@@ -270,41 +270,41 @@ def _shared_pair(f32, f64):
 @shared(_I, _I, _I, _I, types.float32, dtype="float32")
 def _forward_flat_f32(pz, py, n, act, alpha):
     like = np.empty(0, np.float32)
-    _forward_flat(_view(pz, 1, n, like)[0], act, alpha, _view(py, 1, n, like)[0])
+    _forward_flat_inline(view(pz, (n,), like), act, alpha, view(py, (n,), like))
 
 
 @shared(_I, _I, _I, _I, types.float64, dtype="float64")
 def _forward_flat_f64(pz, py, n, act, alpha):
     like = np.empty(0, np.float64)
-    _forward_flat(_view(pz, 1, n, like)[0], act, alpha, _view(py, 1, n, like)[0])
+    _forward_flat_inline(view(pz, (n,), like), act, alpha, view(py, (n,), like))
 
 
 @shared(_I, _I, _I, _I, _I, _I, types.float32, dtype="float32")
 def _bias_activation_f32(pz, pb, py, n, m, act, alpha):
     like = np.empty(0, np.float32)
-    _bias_activation(_view(pz, n, m, like), _view(pb, 1, m, like)[0], act, alpha,
-                     _view(py, n, m, like))
+    _bias_activation_inline(view(pz, (n, m), like), view(pb, (m,), like), act, alpha,
+                            view(py, (n, m), like))
 
 
 @shared(_I, _I, _I, _I, _I, _I, types.float64, dtype="float64")
 def _bias_activation_f64(pz, pb, py, n, m, act, alpha):
     like = np.empty(0, np.float64)
-    _bias_activation(_view(pz, n, m, like), _view(pb, 1, m, like)[0], act, alpha,
-                     _view(py, n, m, like))
+    _bias_activation_inline(view(pz, (n, m), like), view(pb, (m,), like), act, alpha,
+                            view(py, (n, m), like))
 
 
 @shared(_I, _I, _I, _I, _I, _I, _I, types.float32, dtype="float32")
 def _activation_grad_f32(pz, py, pdy, pdz, n, m, act, alpha):
     like = np.empty(0, np.float32)
-    _activation_grad(_view(pz, n, m, like), _view(py, n, m, like), _view(pdy, n, m, like), act,
-                     alpha, _view(pdz, n, m, like))
+    _activation_grad_inline(view(pz, (n, m), like), view(py, (n, m), like),
+                            view(pdy, (n, m), like), act, alpha, view(pdz, (n, m), like))
 
 
 @shared(_I, _I, _I, _I, _I, _I, _I, types.float64, dtype="float64")
 def _activation_grad_f64(pz, py, pdy, pdz, n, m, act, alpha):
     like = np.empty(0, np.float64)
-    _activation_grad(_view(pz, n, m, like), _view(py, n, m, like), _view(pdy, n, m, like), act,
-                     alpha, _view(pdz, n, m, like))
+    _activation_grad_inline(view(pz, (n, m), like), view(py, (n, m), like),
+                            view(pdy, (n, m), like), act, alpha, view(pdz, (n, m), like))
 
 
 def _contiguous(*arrays):

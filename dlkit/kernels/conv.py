@@ -19,7 +19,8 @@ from ``dlkit.layers.geometry``; positions in the padding read as 0.
 import numpy as np
 
 from ._jit import jit, pjit, prange
-from .activations import activation_grad, add_into, bias_activation, column_sums, copy_into
+from ._shared import chunked
+from .activations import activation_grad, bias_activation, column_sums, sum_parts
 from .gemm import mm, transposed
 
 
@@ -147,6 +148,23 @@ def _bounds(t, nt, n):
     return t * n // nt, (t + 1) * n // nt
 
 
+@chunked("F4 F4 F1 int int int int int int int float bool F2 F4 F4")
+@jit
+def _forward_chunk(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, direct, cols, z, y, t, nt):
+    """Piece t of nt of forward (see there)."""
+    n, ho, wo, f = z.shape
+    w2 = w.reshape(-1, f)
+    lo, hi = _bounds(t, nt, n)
+    r0, r1 = lo * ho * wo, hi * ho * wo
+    z2 = z[lo:hi].reshape(-1, f)
+    if direct:
+        _direct_chunk(x[lo:hi], w, kh, kw, sh, sw, pt, pl, z[lo:hi])
+    else:
+        im2col(x[lo:hi], kh, kw, sh, sw, pt, pl, ho, wo, cols[r0:r1])
+        mm(cols[r0:r1], w2, z2)
+    bias_activation(z2, b, act, alpha, y[lo:hi].reshape(-1, f))
+
+
 @pjit
 def forward(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, cols, z, y):
     """z = conv(x, w) + b, y = f(z). x: (N, H, W, C); w: (kh, kw, C, F); z, y: (N, H', W', F).
@@ -154,18 +172,29 @@ def forward(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, cols, z, y)
     cols: (N H' W', kh kw C), filled with the windows (kept for backward) unless ``direct``.
     For the linear activation pass the same array as z and y.
     """
-    n, ho, wo, f = z.shape
-    w2 = w.reshape(-1, f)
     for t in prange(nt):
-        lo, hi = _bounds(t, nt, n)
-        r0, r1 = lo * ho * wo, hi * ho * wo
-        z2 = z[lo:hi].reshape(-1, f)
-        if direct:
-            _direct_chunk(x[lo:hi], w, kh, kw, sh, sw, pt, pl, z[lo:hi])
-        else:
-            im2col(x[lo:hi], kh, kw, sh, sw, pt, pl, ho, wo, cols[r0:r1])
-            mm(cols[r0:r1], w2, z2)
-        bias_activation(z2, b, act, alpha, y[lo:hi].reshape(-1, f))
+        _forward_chunk(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, direct, cols, z, y, t, nt)
+
+
+@chunked("F4 F4 F4 F4 F4 int int int int int int int float bool bool F2 F4 F2 F5 F2 F4 F1 F4 F2")
+@jit
+def _backward_chunk(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, direct, need_dx, cols, dz,
+                    dcols, dw_parts, db_parts, dw, db, dx, w2t, t, nt):
+    """Piece t of nt of backward (see there)."""
+    n, ho, wo, f = z.shape
+    lo, hi = _bounds(t, nt, n)
+    r0, r1 = lo * ho * wo, hi * ho * wo
+    dz2 = dz[lo:hi].reshape(-1, f)
+    activation_grad(z[lo:hi].reshape(-1, f), y[lo:hi].reshape(-1, f), dy[lo:hi].reshape(-1, f),
+              act, alpha, dz2)
+    if direct:
+        _direct_weight_grad_chunk(x[lo:hi], dz[lo:hi], kh, kw, sh, sw, pt, pl, dw_parts[t])
+    else:
+        mm(cols[r0:r1].T, dz2, dw_parts[t].reshape(-1, f))
+    column_sums(dz2, db_parts[t])
+    if need_dx:
+        mm(dz2, w2t, dcols[r0:r1])
+        col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])
 
 
 @pjit
@@ -180,24 +209,21 @@ def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, nee
     n, ho, wo, f = z.shape
     w2t = transposed(w.reshape(-1, f))   # (F, kh kw C), once for every thread
     for t in prange(nt):
-        lo, hi = _bounds(t, nt, n)
-        r0, r1 = lo * ho * wo, hi * ho * wo
-        dz2 = dz[lo:hi].reshape(-1, f)
-        activation_grad(z[lo:hi].reshape(-1, f), y[lo:hi].reshape(-1, f), dy[lo:hi].reshape(-1, f),
-                  act, alpha, dz2)
-        if direct:
-            _direct_weight_grad_chunk(x[lo:hi], dz[lo:hi], kh, kw, sh, sw, pt, pl, dw_parts[t])
-        else:
-            mm(cols[r0:r1].T, dz2, dw_parts[t].reshape(-1, f))
-        column_sums(dz2, db_parts[t])
-        if need_dx:
-            mm(dz2, w2t, dcols[r0:r1])
-            col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])
-    copy_into(dw, dw_parts[0])
-    copy_into(db, db_parts[0])
-    for t in range(1, nt):
-        add_into(dw, dw_parts[t])
-        add_into(db, db_parts[t])
+        _backward_chunk(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, direct, need_dx, cols,
+                        dz, dcols, dw_parts, db_parts, dw, db, dx, w2t, t, nt)
+    sum_parts(dw_parts, dw)
+    sum_parts(db_parts, db)
+
+
+@chunked("F4 F4 int int int int int int F2 F4 F2")
+@jit
+def _input_grad_chunk(dz, w, kh, kw, sh, sw, pt, pl, dcols, dx, w2t, t, nt):
+    """Piece t of nt of input_grad (see there)."""
+    n, ho, wo, f = dz.shape
+    lo, hi = _bounds(t, nt, n)
+    r0, r1 = lo * ho * wo, hi * ho * wo
+    mm(dz[lo:hi].reshape(-1, f), w2t, dcols[r0:r1])
+    col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])
 
 
 @pjit
@@ -207,7 +233,6 @@ def input_grad(dz, w, kh, kw, sh, sw, pt, pl, nt, dcols, dx):
     n, ho, wo, f = dz.shape
     w2t = transposed(w.reshape(-1, f))   # (F, kh kw C), once for every thread
     for t in prange(nt):
-        lo, hi = _bounds(t, nt, n)
-        r0, r1 = lo * ho * wo, hi * ho * wo
-        mm(dz[lo:hi].reshape(-1, f), w2t, dcols[r0:r1])
-        col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])
+        _input_grad_chunk(dz, w, kh, kw, sh, sw, pt, pl, dcols, dx, w2t, t, nt)
+
+

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 
 from ._jit import jit, pjit, prange
+from ._shared import chunked
 from .activations import activation_grad, bias_activation, column_sums
 from .gemm import ENABLED, NR, mm
 
@@ -29,25 +30,40 @@ def activation_grad_bias(z, y, dy, act, alpha, dz, db):
     column_sums(dz, db)
 
 
+@chunked("F2 F2 F1 int float F2 F2")
+@jit
+def _forward_chunk(x, w, b, act, alpha, z, y, t, nt):
+    """Rows t n / nt to (t + 1) n / nt of forward's z and y."""
+    n = x.shape[0]
+    lo, hi = t * n // nt, (t + 1) * n // nt
+    mm(x[lo:hi], w, z[lo:hi])
+    bias_activation(z[lo:hi], b, act, alpha, y[lo:hi])
+
+
 @pjit
 def _forward_blocks(x, w, b, act, alpha, z, y, nt):
-    n = x.shape[0]
     for t in prange(nt):
+        _forward_chunk(x, w, b, act, alpha, z, y, t, nt)
+
+
+@chunked("F2 F2 F2 F2 F2 int float F2 F2 F1 F2 bool")
+@jit
+def _backward_chunk(x, w, z, y, dy, act, alpha, dz, dw, db, dx, need_dx, t, nt):
+    """Rows t d / nt to (t + 1) d / nt of backward's dw and rows t n / nt to (t + 1) n / nt of
+    its dx."""
+    n, d = x.shape
+    lo, hi = t * d // nt, (t + 1) * d // nt
+    mm(x[:, lo:hi].T, dz, dw[lo:hi])          # rows lo:hi of dW = x^T dz
+    if need_dx:
         lo, hi = t * n // nt, (t + 1) * n // nt
-        mm(x[lo:hi], w, z[lo:hi])
-        bias_activation(z[lo:hi], b, act, alpha, y[lo:hi])
+        mm(dz[lo:hi], w.T, dx[lo:hi])
 
 
 @pjit
 def _backward_blocks(x, w, z, y, dy, act, alpha, dz, dw, db, dx, need_dx, nt):
     activation_grad_bias(z, y, dy, act, alpha, dz, db)
-    n, d = x.shape
     for t in prange(nt):
-        lo, hi = t * d // nt, (t + 1) * d // nt
-        mm(x[:, lo:hi].T, dz, dw[lo:hi])          # rows lo:hi of dW = x^T dz
-        if need_dx:
-            lo, hi = t * n // nt, (t + 1) * n // nt
-            mm(dz[lo:hi], w.T, dx[lo:hi])
+        _backward_chunk(x, w, z, y, dy, act, alpha, dz, dw, db, dx, need_dx, t, nt)
 
 
 def _blocked(x, w, *more):
@@ -84,3 +100,4 @@ def backward(x, w, z, y, dy, act, alpha, dz, dw, db, dx, need_dx):
     np.matmul(x.T, dz, out=dw)
     if need_dx:
         np.matmul(dz, w.T, out=dx)
+

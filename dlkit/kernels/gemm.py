@@ -37,7 +37,8 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import get_cython_function_address, intrinsic, overload
 
-from ._jit import PRODUCT, call_by_name, jit, shared, symbol
+from ._jit import PRODUCT, jit
+from ._shared import call_by_name, inlined, shared, symbol
 
 __all__ = ["ENABLED", "MR", "NR", "mm", "mm_add", "transpose", "transposed"]
 
@@ -234,6 +235,15 @@ def _blocks(pa, rs, ks, pb, ldb, pc, ldc, m, n, k, acc, transposed):
     _alive(tc)
 
 
+_blocks_inline = inlined(_blocks)
+
+
+@shared(*(_I,) * 12, dtype="float32", enabled=ENABLED)
+def _blocks_by_name(pa, rs, ks, pb, ldb, pc, ldc, m, n, k, acc, transposed):
+    """_blocks compiled once, on its own (the product's loops around the micro-kernel)."""
+    _blocks_inline(pa, rs, ks, pb, ldb, pc, ldc, m, n, k, acc, transposed != 0)
+
+
 _TILE = 16
 
 
@@ -278,9 +288,10 @@ def _transpose_mem(pa, s0, s1, m, n, po, ldo, like):
     """O (n, m) = A (m, n)^T, float32 (with AVX-512): A at address pa with element strides
     (s0, s1), O with rows ldo elements apart and contiguous; 16x16 register tiles where A's
     rows are contiguous."""
-    mb = nb = 0
-    if s1 == 1:
-        mb, nb = m - m % _TILE, n - n % _TILE
+    tiles = s1 == 1
+    mb = m - m % _TILE if tiles else 0
+    nb = n - n % _TILE if tiles else 0
+    if tiles:
         # down a's columns first: the stores then fill out's rows in order (going along a's
         # rows instead was 4x slower for 512x128, whose 2 KB output rows alias in the cache)
         for j0 in range(0, nb, _TILE):
@@ -356,21 +367,28 @@ def _run(pa, sa0, sa1, tb, ldb, pb, pc, ldc, m, n, k, acc, like):
 def _run_overload(pa, sa0, sa1, tb, ldb, pb, pc, ldc, m, n, k, acc, like):
     if like.dtype == types.float32 and ENABLED:
         def impl(pa, sa0, sa1, tb, ldb, pb, pc, ldc, m, n, k, acc, like):
-            # the micro-kernel reads A with any strides; B's rows must be contiguous
-            if tb == _N:
-                _blocks(pa, sa0, sa1, pb, ldb, pc, ldc, m, n, k, acc, False)
-            elif m < n:
-                # B is a transpose (w.T): C^T = B^T A^T, B^T's rows are contiguous; A^T is
-                # copied (the smaller operand) and every block of C stored transposed
-                at = np.empty(k * m, np.float32)
-                _transpose_mem(pa, sa0, sa1, m, k, np.int64(at.ctypes.data), m, like)
-                _blocks(pb, ldb, 1, np.int64(at.ctypes.data), m, pc, ldc, n, m, k, acc, True)
-                _alive(at)
+            # the micro-kernel reads A with any strides; B's rows must be contiguous. When
+            # B is a transpose (w.T), the smaller operand is copied: A^T, and then C^T = B^T
+            # A^T is computed (B^T's rows are contiguous) and stored transposed; or B itself.
+            # (One call of each helper below: each is compiled once, inline.)
+            flip = tb != _N and m < n
+            copy = np.empty(0 if tb == _N else (k * m if flip else k * n), np.float32)
+            if tb != _N:
+                if flip:
+                    src, s0, s1, rows, ld = pa, sa0, sa1, m, m
+                else:
+                    src, s0, s1, rows, ld = pb, ldb, np.int64(1), n, n
+                _transpose_mem(src, s0, s1, rows, k, np.int64(copy.ctypes.data), ld, like)
+            if flip:
+                a_p, a_rs, a_ks, b_p, b_ld, rows, cols = (
+                    pb, ldb, np.int64(1), np.int64(copy.ctypes.data), m, n, m)
+            elif tb != _N:
+                a_p, a_rs, a_ks, b_p, b_ld, rows, cols = (
+                    pa, sa0, sa1, np.int64(copy.ctypes.data), n, m, n)
             else:
-                bc = np.empty(k * n, np.float32)
-                _transpose_mem(pb, ldb, 1, n, k, np.int64(bc.ctypes.data), n, like)
-                _blocks(pa, sa0, sa1, np.int64(bc.ctypes.data), n, pc, ldc, m, n, k, acc, False)
-                _alive(bc)
+                a_p, a_rs, a_ks, b_p, b_ld, rows, cols = pa, sa0, sa1, pb, ldb, m, n
+            _blocks_by_name(a_p, a_rs, a_ks, b_p, b_ld, pc, ldc, rows, cols, k, acc, flip)
+            _alive(copy)
         return impl
     fortran = _fortran_sgemm if like.dtype == types.float32 else _fortran_dgemm
     one = np.float32(1) if like.dtype == types.float32 else np.float64(1)
@@ -413,18 +431,19 @@ def _gemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc, like):
 
 
 _GEMM_ARGS = (_I,) * 13
+_gemm_inline = inlined(_gemm)
 
 
 @shared(*_GEMM_ARGS, dtype="float32")
 def _sgemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc):
     """float32 C (+)= A B on addresses and element strides (AVX-512 or BLAS, see above)."""
-    _gemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc, np.empty(0, np.float32))
+    _gemm_inline(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc, np.empty(0, np.float32))
 
 
 @shared(*_GEMM_ARGS, dtype="float64")
 def _dgemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc):
     """float64 C (+)= A B on addresses and element strides (BLAS)."""
-    _gemm(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc, np.empty(0, np.float64))
+    _gemm_inline(pa, sa0, sa1, pb, sb0, sb1, pc, sc0, sc1, m, n, k, acc, np.empty(0, np.float64))
 
 
 @shared(*(_I,) * 8, dtype="float32", enabled=ENABLED)

@@ -5,6 +5,7 @@ before each axis (pt, pl). The inner loops run over channels, which are contiguo
 vectorise. ``dlkit.reference.conv`` holds the NumPy definitions these are tested against.
 """
 from ._jit import jit, pjit, prange
+from ._shared import chunked
 
 
 @jit
@@ -43,14 +44,22 @@ def _max_chunk(x, ph, pw, sh, sw, pt, pl, y, arg):
                                     arg[b, i, j, k] = p
 
 
+@chunked("F4 int int int int int int F4 i4:4")
+@jit
+def _max_forward_chunk(x, ph, pw, sh, sw, pt, pl, y, arg, t, nt):
+    """Piece t of nt of max_forward (see there)."""
+    n = x.shape[0]
+    lo, hi = _bounds(t, nt, n)
+    _max_chunk(x[lo:hi], ph, pw, sh, sw, pt, pl, y[lo:hi], arg[lo:hi])
+
+
 @pjit
 def max_forward(x, ph, pw, sh, sw, pt, pl, nt, y, arg):
     """y = the maximum of each window (positions in the padding are skipped);
     arg (N, H', W', C) int32 = where it was, as the flat index h W + w into x's plane."""
     n = x.shape[0]
     for t in prange(nt):
-        lo, hi = _bounds(t, nt, n)
-        _max_chunk(x[lo:hi], ph, pw, sh, sw, pt, pl, y[lo:hi], arg[lo:hi])
+        _max_forward_chunk(x, ph, pw, sh, sw, pt, pl, y, arg, t, nt)
 
 
 @jit
@@ -77,24 +86,31 @@ def _max_backward_tiles(dy, arg, ph, pw, dx):
                     dx[b, hi, wj, k] = 0.0
 
 
-@pjit
-def max_backward(dy, arg, ph, pw, sh, sw, pt, pl, nt, dx):
-    """dx (N, H, W, C): each dy goes to where its window's maximum was; 0 elsewhere."""
+@chunked("F4 i4:4 int int int int int int F4")
+@jit
+def _max_backward_chunk(dy, arg, ph, pw, sh, sw, pt, pl, dx, t, nt):
+    """Piece t of nt of max_backward (see there)."""
     n, h, w, c = dx.shape
     ho, wo = dy.shape[1], dy.shape[2]
     tiles = ph == sh and pw == sw and pt == 0 and pl == 0 and ho * ph <= h and wo * pw <= w
+    lo, hi = _bounds(t, nt, n)
+    if tiles:
+        _max_backward_tiles(dy[lo:hi], arg[lo:hi], ph, pw, dx[lo:hi])
+        return
+    dx[lo:hi] = 0.0
+    for b in range(lo, hi):
+        for i in range(ho):
+            for j in range(wo):
+                for k in range(c):
+                    p = arg[b, i, j, k]
+                    dx[b, p // w, p % w, k] += dy[b, i, j, k]
+
+
+@pjit
+def max_backward(dy, arg, ph, pw, sh, sw, pt, pl, nt, dx):
+    """dx (N, H, W, C): each dy goes to where its window's maximum was; 0 elsewhere."""
     for t in prange(nt):
-        lo, hi = _bounds(t, nt, n)
-        if tiles:
-            _max_backward_tiles(dy[lo:hi], arg[lo:hi], ph, pw, dx[lo:hi])
-            continue
-        dx[lo:hi] = 0.0
-        for b in range(lo, hi):
-            for i in range(ho):
-                for j in range(wo):
-                    for k in range(c):
-                        p = arg[b, i, j, k]
-                        dx[b, p // w, p % w, k] += dy[b, i, j, k]
+        _max_backward_chunk(dy, arg, ph, pw, sh, sw, pt, pl, dx, t, nt)
 
 
 @jit

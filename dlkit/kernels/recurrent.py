@@ -29,6 +29,7 @@ gate function over all rows, then the next), see the helpers below.
 import numpy as np
 
 from ._jit import jit, pjit, prange
+from ._shared import chunked
 from . import _fastmath as fm
 from .gemm import mm, mm_add, transposed
 from .activations import (LINEAR, ONE, SIGMOID, TANH, add_into, backward_flat, bias_activation,
@@ -84,16 +85,50 @@ def activate_grad(z, y, g, rlo, rhi, lo, hi, act, alpha):
 
 
 # -- the GEMMs before and after the recurrence ------------------------------------------------
+@chunked("F2 F2 F1 F2")
+@jit
+def _project_chunk(x, w, b, out, k, nblocks):
+    """Piece k of nblocks of project (see there)."""
+    m = out.shape[0]
+    lo = k * m // nblocks
+    hi = (k + 1) * m // nblocks
+    if hi > lo:
+        mm(x[lo:hi], w, out[lo:hi])
+        bias_activation(out[lo:hi], b, LINEAR, 0.0, out[lo:hi])   # + b
+
+
 @pjit
 def project(x, w, b, out, nblocks):
     """out = x W + b. x: (M, D), w: (D, G), b: (G,), out: (M, G); rows split over threads."""
     m = out.shape[0]
     for k in prange(nblocks):
-        lo = k * m // nblocks
-        hi = (k + 1) * m // nblocks
-        if hi > lo:
-            mm(x[lo:hi], w, out[lo:hi])
-            bias_activation(out[lo:hi], b, LINEAR, 0.0, out[lo:hi])   # + b
+        _project_chunk(x, w, b, out, k, nblocks)
+
+
+@chunked("F2 F2 F2 F2 F1 bool F2 bool F3 F2 F2")
+@jit
+def _dense_grads_chunk(x, dz, w, dw, db, need_db, dx, need_dx, parts_w, parts_b, wt, k, nblocks):
+    """Piece k of nblocks of dense_grads (see there)."""
+    m, d = x.shape
+    g = dz.shape[1]
+    lo = k * m // nblocks
+    hi = (k + 1) * m // nblocks
+    if hi > lo:
+        # x's block transposed into rows first: the product reads plain rows faster than
+        # a transposed view (LSTM's dU, 448x128 per thread: 350 -> 304 us)
+        xt = transposed(x[lo:hi])
+        if k == 0:
+            mm(xt, dz[lo:hi], dw)
+        else:
+            mm(xt, dz[lo:hi], parts_w[k - 1])
+        if need_db:
+            column_sums(dz[lo:hi], parts_b[k])
+        if need_dx:
+            mm(dz[lo:hi], wt, dx[lo:hi])
+    elif k == 0:
+        dw[:] = 0.0
+    else:
+        parts_w[k - 1] = 0.0
 
 
 @pjit
@@ -109,24 +144,7 @@ def dense_grads(x, dz, w, dw, db, need_db, dx, need_dx, nblocks):
     parts_b = np.zeros((nblocks, g), dz.dtype)
     wt = transposed(w) if need_dx else w   # once, not once per thread
     for k in prange(nblocks):
-        lo = k * m // nblocks
-        hi = (k + 1) * m // nblocks
-        if hi > lo:
-            # x's block transposed into rows first: the product reads plain rows faster than
-            # a transposed view (LSTM's dU, 448x128 per thread: 350 -> 304 us)
-            xt = transposed(x[lo:hi])
-            if k == 0:
-                mm(xt, dz[lo:hi], dw)
-            else:
-                mm(xt, dz[lo:hi], parts_w[k - 1])
-            if need_db:
-                column_sums(dz[lo:hi], parts_b[k])
-            if need_dx:
-                mm(dz[lo:hi], wt, dx[lo:hi])
-        elif k == 0:
-            dw[:] = 0.0
-        else:
-            parts_w[k - 1] = 0.0
+        _dense_grads_chunk(x, dz, w, dw, db, need_db, dx, need_dx, parts_w, parts_b, wt, k, nblocks)
     for k in range(nblocks - 1):
         add_into(dw, parts_w[k])
     if need_db:
@@ -165,19 +183,53 @@ def _add_rows(x, y, lo, hi):
             x[n, j] += y[n, j]
 
 
+@chunked("F3 F2 u1:2 bool int float F3")
+@jit
+def _simple_rnn_forward_chunk(Z, U, mask, has_mask, act, alpha, H, k, nchunks):
+    """Piece k of nchunks of simple_rnn_forward (see there)."""
+    T, N, u = Z.shape
+    lo = k * N // nchunks
+    hi = (k + 1) * N // nchunks
+    for t in range(T):
+        mm_add(H[t, lo:hi], U, Z[t, lo:hi])                  # z += h_{t-1} U
+        activate(Z[t], H[t + 1], lo, hi, 0, u, act, alpha)
+        if has_mask:
+            _carry_masked(mask, t, lo, hi, H[t], H[t + 1])
+
+
 @pjit
 def simple_rnn_forward(Z, U, mask, has_mask, act, alpha, H, nchunks):
     """Z: (T, N, u) holds x_t W + b on entry and the pre-activations on exit;
     U: (u, u); mask: (T, N) or unused; H: (T+1, N, u) with H[0] = h_0 set by the caller."""
     T, N, u = Z.shape
     for k in prange(nchunks):
-        lo = k * N // nchunks
-        hi = (k + 1) * N // nchunks
-        for t in range(T):
-            mm_add(H[t, lo:hi], U, Z[t, lo:hi])                  # z += h_{t-1} U
-            activate(Z[t], H[t + 1], lo, hi, 0, u, act, alpha)
-            if has_mask:
-                _carry_masked(mask, t, lo, hi, H[t], H[t + 1])
+        _simple_rnn_forward_chunk(Z, U, mask, has_mask, act, alpha, H, k, nchunks)
+
+
+@chunked("F3 bool u1:2 bool F3 F3 F2 int float F2 F3 F2")
+@jit
+def _simple_rnn_backward_chunk(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh, dZ, carry, k,
+                               nchunks):
+    """Piece k of nchunks of simple_rnn_backward (see there)."""
+    T, N, u = Z.shape
+    uu = np.uint64(u)
+    lo = k * N // nchunks
+    hi = (k + 1) * N // nchunks
+    for t in range(T - 1, -1, -1):
+        g = dZ[t]
+        if seq:
+            _add_rows(dh, dH[t], lo, hi)                     # dL/dh_t
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            for j in range(uu):
+                g[n, j] = dh[n, j]
+        activate_grad(Z[t], H[t + 1], g, lo, hi, 0, u, act, alpha)
+        if has_mask:   # a skipped step passes the gradient straight through to h_{t-1}
+            _carry_masked(mask, t, lo, hi, dh, carry)
+            _zero_masked(mask, t, lo, hi, g)
+        mm(g[lo:hi], UT, dh[lo:hi])
+        if has_mask:
+            _carry_masked(mask, t, lo, hi, carry, dh)
 
 
 @pjit
@@ -189,26 +241,40 @@ def simple_rnn_backward(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh, dZ, n
     uu = np.uint64(u)
     carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
-        lo = k * N // nchunks
-        hi = (k + 1) * N // nchunks
-        for t in range(T - 1, -1, -1):
-            g = dZ[t]
-            if seq:
-                _add_rows(dh, dH[t], lo, hi)                     # dL/dh_t
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                for j in range(uu):
-                    g[n, j] = dh[n, j]
-            activate_grad(Z[t], H[t + 1], g, lo, hi, 0, u, act, alpha)
-            if has_mask:   # a skipped step passes the gradient straight through to h_{t-1}
-                _carry_masked(mask, t, lo, hi, dh, carry)
-                _zero_masked(mask, t, lo, hi, g)
-            mm(g[lo:hi], UT, dh[lo:hi])
-            if has_mask:
-                _carry_masked(mask, t, lo, hi, carry, dh)
+        _simple_rnn_backward_chunk(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh, dZ, carry, k,
+                                   nchunks)
 
 
 # -- LSTM (Hochreiter & Schmidhuber 1997; Keras gate order i, f, c, o) ------------------------
+@chunked("F3 F2 u1:2 bool int float int float F3 F3 F3 F3")
+@jit
+def _lstm_forward_chunk(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S, H, k, nchunks):
+    """Piece k of nchunks of lstm_forward (see there)."""
+    T, N, G = Z.shape
+    u = G // 4
+    uu, u2, u3 = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u)
+    lo = k * N // nchunks
+    hi = (k + 1) * N // nchunks
+    for t in range(T):
+        mm_add(H[t, lo:hi], U, Z[t, lo:hi])                  # z += h_{t-1} U
+        z, a, cp, c, s, h = Z[t], A[t], C[t], C[t + 1], S[t], H[t + 1]
+        activate(z, a, lo, hi, 0, 2 * u, ract, ralpha)       # i, f
+        activate(z, a, lo, hi, 2 * u, 3 * u, act, alpha)     # g
+        activate(z, a, lo, hi, 3 * u, G, ract, ralpha)       # o
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            for j in range(uu):
+                c[n, j] = a[n, uu + j] * cp[n, j] + a[n, j] * a[n, u2 + j]
+        activate(c, s, lo, hi, 0, u, act, alpha)
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            for j in range(uu):
+                h[n, j] = a[n, u3 + j] * s[n, j]
+        if has_mask:
+            _carry_masked(mask, t, lo, hi, cp, c)
+            _carry_masked(mask, t, lo, hi, H[t], h)
+
+
 @pjit
 def lstm_forward(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S, H, nchunks):
     """z = x_t W + b + h_{t-1} U: (N, 4u) split into [i, f, c, o];
@@ -222,26 +288,53 @@ def lstm_forward(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S, H, nch
     u = G // 4
     uu, u2, u3 = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u)
     for k in prange(nchunks):
-        lo = k * N // nchunks
-        hi = (k + 1) * N // nchunks
-        for t in range(T):
-            mm_add(H[t, lo:hi], U, Z[t, lo:hi])                  # z += h_{t-1} U
-            z, a, cp, c, s, h = Z[t], A[t], C[t], C[t + 1], S[t], H[t + 1]
-            activate(z, a, lo, hi, 0, 2 * u, ract, ralpha)       # i, f
-            activate(z, a, lo, hi, 2 * u, 3 * u, act, alpha)     # g
-            activate(z, a, lo, hi, 3 * u, G, ract, ralpha)       # o
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                for j in range(uu):
-                    c[n, j] = a[n, uu + j] * cp[n, j] + a[n, j] * a[n, u2 + j]
-            activate(c, s, lo, hi, 0, u, act, alpha)
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                for j in range(uu):
-                    h[n, j] = a[n, u3 + j] * s[n, j]
-            if has_mask:
-                _carry_masked(mask, t, lo, hi, cp, c)
-                _carry_masked(mask, t, lo, hi, H[t], h)
+        _lstm_forward_chunk(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S, H, k, nchunks)
+
+
+@chunked("F3 bool u1:2 bool F3 F3 F3 F3 F2 int float int float F2 F2 F3 F2 F2")
+@jit
+def _lstm_backward_chunk(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ract, ralpha, dh, dc,
+                         dZ, ds, carry, k, nchunks):
+    """Piece k of nchunks of lstm_backward (see there)."""
+    T, N, G = Z.shape
+    u = G // 4
+    uu, u2, u3 = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u)
+    lo = k * N // nchunks
+    hi = (k + 1) * N // nchunks
+    for t in range(T - 1, -1, -1):
+        gz, z, a, c, cp, s = dZ[t], Z[t], A[t], C[t + 1], C[t], S[t]
+        if seq:
+            _add_rows(dh, dH[t], lo, hi)                     # dL/dh_t
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            for j in range(uu):
+                gz[n, u3 + j] = dh[n, j] * s[n, j]           # dL/do
+            for j in range(uu):
+                ds[n, j] = dh[n, j] * a[n, u3 + j]           # dL/d act(c_t)
+        activate_grad(c, s, ds, lo, hi, 0, u, act, alpha)
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            if has_mask and mask[t, n] == 0:
+                continue                                     # dc passes through
+            for j in range(uu):
+                dc[n, j] += ds[n, j]                         # dL/dc_t
+            for j in range(uu):
+                gz[n, j] = dc[n, j] * a[n, u2 + j]           # dL/di
+            for j in range(uu):
+                gz[n, uu + j] = dc[n, j] * cp[n, j]          # dL/df
+            for j in range(uu):
+                gz[n, u2 + j] = dc[n, j] * a[n, j]           # dL/dg
+            for j in range(uu):
+                dc[n, j] *= a[n, uu + j]                     # dL/dc_{t-1}
+        activate_grad(z, a, gz, lo, hi, 0, 2 * u, ract, ralpha)
+        activate_grad(z, a, gz, lo, hi, 2 * u, 3 * u, act, alpha)
+        activate_grad(z, a, gz, lo, hi, 3 * u, G, ract, ralpha)
+        if has_mask:   # a skipped step: no gate gradients, dh passes straight through
+            _carry_masked(mask, t, lo, hi, dh, carry)
+            _zero_masked(mask, t, lo, hi, gz)
+        mm(gz[lo:hi], UT, dh[lo:hi])
+        if has_mask:
+            _carry_masked(mask, t, lo, hi, carry, dh)
 
 
 @pjit
@@ -255,45 +348,44 @@ def lstm_backward(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ract, ral
     ds = np.empty((N, u), Z.dtype)
     carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
-        lo = k * N // nchunks
-        hi = (k + 1) * N // nchunks
-        for t in range(T - 1, -1, -1):
-            gz, z, a, c, cp, s = dZ[t], Z[t], A[t], C[t + 1], C[t], S[t]
-            if seq:
-                _add_rows(dh, dH[t], lo, hi)                     # dL/dh_t
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                for j in range(uu):
-                    gz[n, u3 + j] = dh[n, j] * s[n, j]           # dL/do
-                for j in range(uu):
-                    ds[n, j] = dh[n, j] * a[n, u3 + j]           # dL/d act(c_t)
-            activate_grad(c, s, ds, lo, hi, 0, u, act, alpha)
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                if has_mask and mask[t, n] == 0:
-                    continue                                     # dc passes through
-                for j in range(uu):
-                    dc[n, j] += ds[n, j]                         # dL/dc_t
-                for j in range(uu):
-                    gz[n, j] = dc[n, j] * a[n, u2 + j]           # dL/di
-                for j in range(uu):
-                    gz[n, uu + j] = dc[n, j] * cp[n, j]          # dL/df
-                for j in range(uu):
-                    gz[n, u2 + j] = dc[n, j] * a[n, j]           # dL/dg
-                for j in range(uu):
-                    dc[n, j] *= a[n, uu + j]                     # dL/dc_{t-1}
-            activate_grad(z, a, gz, lo, hi, 0, 2 * u, ract, ralpha)
-            activate_grad(z, a, gz, lo, hi, 2 * u, 3 * u, act, alpha)
-            activate_grad(z, a, gz, lo, hi, 3 * u, G, ract, ralpha)
-            if has_mask:   # a skipped step: no gate gradients, dh passes straight through
-                _carry_masked(mask, t, lo, hi, dh, carry)
-                _zero_masked(mask, t, lo, hi, gz)
-            mm(gz[lo:hi], UT, dh[lo:hi])
-            if has_mask:
-                _carry_masked(mask, t, lo, hi, carry, dh)
+        _lstm_backward_chunk(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ract, ralpha, dh,
+                             dc, dZ, ds, carry, k, nchunks)
 
 
 # -- GRU (Cho et al. 2014), Keras's reset_after=True variant, gate order z, r, h --------------
+@chunked("F3 F2 F1 u1:2 bool int float int float F3 F3 F3 F2")
+@jit
+def _gru_forward_chunk(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, rec, k,
+                       nchunks):
+    """Piece k of nchunks of gru_forward (see there)."""
+    T, N, G = Z.shape
+    u = G // 3
+    uu, u2 = np.uint64(u), np.uint64(2 * u)
+    lo = k * N // nchunks
+    hi = (k + 1) * N // nchunks
+    for t in range(T):
+        mm(H[t, lo:hi], U, rec[lo:hi])
+        z, a, rh, hp, h = Z[t], A[t], RH[t], H[t], H[t + 1]
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            for j in range(u2):
+                z[n, j] += rec[n, j] + brec[j]
+        activate(z, a, lo, hi, 0, 2 * u, ract, ralpha)       # z, r
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            for j in range(uu):
+                rh[n, j] = rec[n, u2 + j] + brec[u2 + j]
+            for j in range(uu):
+                z[n, u2 + j] += a[n, uu + j] * rh[n, j]
+        activate(z, a, lo, hi, 2 * u, G, act, alpha)         # hh
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            for j in range(uu):
+                h[n, j] = a[n, j] * hp[n, j] + (ONE - a[n, j]) * a[n, u2 + j]
+        if has_mask:
+            _carry_masked(mask, t, lo, hi, hp, h)
+
+
 @pjit
 def gru_forward(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, nchunks):
     """r_t = h_{t-1} U + b_rec: (N, 3u) split [r_z, r_r, r_h];
@@ -306,29 +398,55 @@ def gru_forward(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, 
     uu, u2 = np.uint64(u), np.uint64(2 * u)
     rec = np.empty((N, G), Z.dtype)
     for k in prange(nchunks):
-        lo = k * N // nchunks
-        hi = (k + 1) * N // nchunks
-        for t in range(T):
-            mm(H[t, lo:hi], U, rec[lo:hi])
-            z, a, rh, hp, h = Z[t], A[t], RH[t], H[t], H[t + 1]
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                for j in range(u2):
-                    z[n, j] += rec[n, j] + brec[j]
-            activate(z, a, lo, hi, 0, 2 * u, ract, ralpha)       # z, r
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                for j in range(uu):
-                    rh[n, j] = rec[n, u2 + j] + brec[u2 + j]
-                for j in range(uu):
-                    z[n, u2 + j] += a[n, uu + j] * rh[n, j]
-            activate(z, a, lo, hi, 2 * u, G, act, alpha)         # hh
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                for j in range(uu):
-                    h[n, j] = a[n, j] * hp[n, j] + (ONE - a[n, j]) * a[n, u2 + j]
-            if has_mask:
-                _carry_masked(mask, t, lo, hi, hp, h)
+        _gru_forward_chunk(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, rec, k,
+                           nchunks)
+
+
+@chunked("F3 bool u1:2 bool F3 F3 F3 F3 F2 int float int float F2 F3 F3 F2")
+@jit
+def _gru_backward_chunk(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ralpha, dh, dP,
+                        dR, carry, k, nchunks):
+    """Piece k of nchunks of gru_backward (see there)."""
+    T, N, G = Z.shape
+    u = G // 3
+    uu, u2 = np.uint64(u), np.uint64(2 * u)
+    lo = k * N // nchunks
+    hi = (k + 1) * N // nchunks
+    for t in range(T - 1, -1, -1):
+        gp, gr, z, a, rh, hp = dP[t], dR[t], Z[t], A[t], RH[t], H[t]
+        if seq:
+            _add_rows(dh, dH[t], lo, hi)                     # dL/dh_t
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            for j in range(uu):
+                gp[n, j] = dh[n, j] * (hp[n, j] - a[n, u2 + j])    # dL/dz
+            for j in range(uu):
+                gp[n, u2 + j] = dh[n, j] * (ONE - a[n, j])         # dL/dhh
+            for j in range(uu):
+                carry[n, j] = dh[n, j] * a[n, j]            # direct path to h_{t-1}
+        activate_grad(z, a, gp, lo, hi, 0, u, ract, ralpha)
+        activate_grad(z, a, gp, lo, hi, 2 * u, G, act, alpha)
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            # dL/dr = dL/dhh' r_h, staged in gr (free until below): one loop reading and
+            # writing gp at two offsets would stay scalar (see the helpers)
+            for j in range(uu):
+                gr[n, u2 + j] = gp[n, u2 + j] * rh[n, j]
+            for j in range(uu):
+                gp[n, uu + j] = gr[n, u2 + j]
+        activate_grad(z, a, gp, lo, hi, u, 2 * u, ract, ralpha)
+        for row in range(lo, hi):
+            n = np.uint64(row)
+            for j in range(u2):
+                gr[n, j] = gp[n, j]
+            for j in range(uu):
+                gr[n, u2 + j] = gp[n, u2 + j] * a[n, uu + j]
+        if has_mask:   # a skipped step: no gradients to its gates, dh passes through
+            _carry_masked(mask, t, lo, hi, dh, carry)
+            _zero_masked(mask, t, lo, hi, gp)
+            _zero_masked(mask, t, lo, hi, gr)
+        mm(gr[lo:hi], UT, dh[lo:hi])
+        _add_rows(dh, carry, lo, hi)
 
 
 @pjit
@@ -342,43 +460,8 @@ def gru_backward(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ral
     uu, u2 = np.uint64(u), np.uint64(2 * u)
     carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
-        lo = k * N // nchunks
-        hi = (k + 1) * N // nchunks
-        for t in range(T - 1, -1, -1):
-            gp, gr, z, a, rh, hp = dP[t], dR[t], Z[t], A[t], RH[t], H[t]
-            if seq:
-                _add_rows(dh, dH[t], lo, hi)                     # dL/dh_t
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                for j in range(uu):
-                    gp[n, j] = dh[n, j] * (hp[n, j] - a[n, u2 + j])    # dL/dz
-                for j in range(uu):
-                    gp[n, u2 + j] = dh[n, j] * (ONE - a[n, j])         # dL/dhh
-                for j in range(uu):
-                    carry[n, j] = dh[n, j] * a[n, j]            # direct path to h_{t-1}
-            activate_grad(z, a, gp, lo, hi, 0, u, ract, ralpha)
-            activate_grad(z, a, gp, lo, hi, 2 * u, G, act, alpha)
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                # dL/dr = dL/dhh' r_h, staged in gr (free until below): one loop reading and
-                # writing gp at two offsets would stay scalar (see the helpers)
-                for j in range(uu):
-                    gr[n, u2 + j] = gp[n, u2 + j] * rh[n, j]
-                for j in range(uu):
-                    gp[n, uu + j] = gr[n, u2 + j]
-            activate_grad(z, a, gp, lo, hi, u, 2 * u, ract, ralpha)
-            for row in range(lo, hi):
-                n = np.uint64(row)
-                for j in range(u2):
-                    gr[n, j] = gp[n, j]
-                for j in range(uu):
-                    gr[n, u2 + j] = gp[n, u2 + j] * a[n, uu + j]
-            if has_mask:   # a skipped step: no gradients to its gates, dh passes through
-                _carry_masked(mask, t, lo, hi, dh, carry)
-                _zero_masked(mask, t, lo, hi, gp)
-                _zero_masked(mask, t, lo, hi, gr)
-            mm(gr[lo:hi], UT, dh[lo:hi])
-            _add_rows(dh, carry, lo, hi)
+        _gru_backward_chunk(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ralpha, dh,
+                            dP, dR, carry, k, nchunks)
 
 
 # -- Embedding -------------------------------------------------------------------------------
