@@ -9,6 +9,9 @@
   (``# NBVAL_IGNORE_OUTPUT`` then ``# not compared: <reason>``), asserts its results in ranges
   (unless it prints only timings), and is listed with that reason in book/README.md; every
   sanitiser of book/nbval_sanitize.cfg is listed there too. Nothing is silenced wholesale.
+- A cell that trains, predicts or evaluates with ``verbose`` other than 0 is not compared: what
+  it prints (losses, times, and on a machine with an empty kernel cache the line "compiling
+  dlkit kernels for this CPU, once") differs from run to run.
 """
 import json
 import re
@@ -123,3 +126,36 @@ def test_every_sanitiser_is_listed():
     sections = re.findall(r"^\[(.+)\]$", cfg, re.M)
     listed = {row[0] for row in readme_rows("What the tests replace before comparing")}
     assert sections and set(sections) == listed, (sections, listed)
+
+
+VERBOSE_CALL = re.compile(r"\.(fit|predict|evaluate)\(")
+
+
+def _verbose(call_text, method):
+    m = re.search(r"verbose\s*=\s*(\w+)", call_text)
+    if m:
+        return m.group(1)
+    return "1" if method == "fit" else "0"   # dlkit's defaults, as Keras's for fit
+
+
+def _calls(src):
+    """(method, text of the call) for each .fit( / .predict( / .evaluate( in a cell."""
+    for m in VERBOSE_CALL.finditer(src):
+        depth = 0
+        for j in range(m.end() - 1, len(src)):
+            depth += {"(": 1, ")": -1}.get(src[j], 0)
+            if depth == 0:
+                break
+        yield m.group(1), src[m.start():j + 1]
+
+
+@pytest.mark.parametrize("path", CHAPTERS + ASSIGNMENTS, ids=rel)
+def test_cells_that_print_progress_are_not_compared(path):
+    bad = []
+    for i, cell in enumerate(cells(path)):
+        src = source(cell)
+        if cell["cell_type"] != "code" or src.startswith(MARK):
+            continue
+        bad += [f"cell {i}: {text[:60]}" for method, text in _calls(src)
+                if _verbose(text, method) != "0"]
+    assert not bad, f"a call with verbose != 0 in a compared cell: {bad}"
