@@ -133,3 +133,22 @@ def test_downloaded_and_saved_files_are_readable_by_other_users(tmp_path):
         os.umask(old)
     for name in ("data.bin", "model.npz"):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644
+
+
+def test_a_portable_cache_for_generic_cpus_trains_with_blas(tmp_path):
+    """NUMBA_CPU_NAME=generic (one cache for a hub's different CPUs): BLAS products, said by
+    `python -m dlkit info`, and a model trains."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "c"), NUMBA_CPU_NAME="generic")
+    env.pop("NUMBA_CPU_FEATURES", None)
+    info = subprocess.run([sys.executable, "-m", "dlkit", "info"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert "BLAS (NUMBA_CPU_NAME=generic has no AVX-512)" in info.stdout, info.stdout
+    code = FIT.replace("VERBOSE", "0") + textwrap.dedent("""
+        from dlkit.kernels import gemm
+        assert not gemm.ENABLED
+        assert np.isfinite(m.evaluate(x, y, verbose=0)[0])
+    """)
+    out = subprocess.run([sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert compiled(out) > 0

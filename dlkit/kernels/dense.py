@@ -6,9 +6,10 @@ Two ways, chosen per call:
 
 * float32 on a CPU with AVX-512 (``gemm.ENABLED``): one Numba call does everything, the rows
   (forward, dx) or the weight rows (dW) split over the threads, each block a product of
-  ``gemm.mm`` followed by the element-wise pass. Measured on the 2-core Zen 5 VM (2 threads):
-  32x784 @ 784x32 + relu 5.7 us against NumPy's 10.4 us for the product alone, 32x1600 @
-  1600x128 38 against 68 us.
+  ``gemm.mm`` followed by the element-wise pass (each thread's piece is a shared function,
+  ``_forward_chunk``/``_backward_chunk``: see ``_shared.chunked``). Measured on the 2-core
+  Zen 5 VM (2 threads): 32x784 @ 784x32 + relu 5.7 us against NumPy's 10.4 us for the product
+  alone, 32x1600 @ 1600x128 38 against 68 us.
 * otherwise the products go to NumPy's BLAS and everything element-wise around them (bias,
   activation, its derivative, the bias gradient) runs in one Numba pass each. (Numba's own
   ``np.dot`` calls SciPy's bundled OpenBLAS, which measured 37% slower than NumPy's at these
@@ -100,4 +101,3 @@ def backward(x, w, z, y, dy, act, alpha, dz, dw, db, dx, need_dx):
     np.matmul(x.T, dz, out=dw)
     if need_dx:
         np.matmul(dz, w.T, out=dx)
-

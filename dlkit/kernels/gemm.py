@@ -28,8 +28,13 @@ one bit of the row index with the same bit of the lane index), 16 row stores. Nu
 ``ascontiguousarray(w.T)`` of the LSTM's 128x512 recurrent kernel took ~73 us, this ~5-8 us.
 
 Used only when the compile target has AVX-512 (``ENABLED``; ``DLKIT_GEMM=blas`` turns it off)
-and for float32; otherwise ``mm`` is ``np.dot`` (OpenBLAS is the better choice for AVX2, and
-float64 is for gradient checks) and ``transpose`` a plain loop.
+and for float32; otherwise ``mm`` calls BLAS's sgemm or dgemm (OpenBLAS is the better choice
+for AVX2, and float64 is for gradient checks) and ``transpose`` is a plain loop.
+
+How kernels reach it: ``mm(a, b, out)`` inside a kernel passes the three arrays' addresses,
+element strides and sizes to ``_sgemm`` or ``_dgemm``, shared functions (``_shared.shared``)
+compiled once for all kernels; they handle every layout (a copy where BLAS or the micro-kernel
+needs contiguous rows) and call the micro-kernel's block loop (``_blocks_by_name``) or BLAS.
 """
 import numpy as np
 from llvmlite import ir
