@@ -136,6 +136,27 @@ def _book(dtype):
         tasks.append((f"Bidirectional {cell.__name__}", lambda c=cell: _fit(Sequential([
             Bidirectional(c(4, **kw), input_shape=(5, 3)), Dense(3, **kw)]), seq, labels[:4],
             "sparse_categorical_crossentropy")))
+    def formulas():
+        """What the chapters call outside fit: activation functions and their derivatives in
+        float64 (dlkit.activations), each loss on probabilities and on logits."""
+        from dlkit import activations, losses
+
+        z = rng.standard_normal((4, 3))
+        for act in ACTIVATIONS:
+            activations.apply(act, z)
+            if act != "softmax":
+                activations.derivative(act, z)
+        p = rng.uniform(0.05, 0.95, (8, 3)).astype(dtype)
+        p = p / p.sum(axis=1, keepdims=True)
+        for name, t in [("mse", y), ("mae", y), ("binary_crossentropy", (y > .5).astype(dtype)),
+                        ("categorical_crossentropy", np.eye(3, dtype=dtype)[labels]),
+                        ("sparse_categorical_crossentropy", labels)]:
+            loss = losses.get(name)
+            loss.value_and_grad(t, p)
+            if "crossentropy" in name:                      # the fused heads, on logits
+                loss.value_and_grad_logits(t, np.log(p))
+
+    tasks.append(("activations and losses as functions", formulas))
     ids = rng.integers(1, 9, (8, 6))
     tasks.append(("Embedding with a mask, LSTM", lambda: _fit(Sequential([
         Embedding(10, 4, mask_zero=True, input_shape=(6,), **kw), LSTM(5, **kw),

@@ -52,10 +52,14 @@ def compiled(out):
     return int(out.stdout.split("compiled")[-1].split()[0])
 
 
-def test_warmup_then_fit_compiles_nothing_and_a_cold_fit_says_it_compiles(tmp_path):
+def test_warmup_then_fit_compiles_nothing_and_a_cold_fit_says_it_compiles(tmp_path, monkeypatch):
+    log = tmp_path / "compiled.txt"
+    monkeypatch.setenv("DLKIT_LOG_COMPILES", str(log))     # the list an administrator reads
     cold = run(FIT, tmp_path / "cold", tmp_path, verbose=2)
     assert compiled(cold) > 0
     assert "compiling dlkit kernels for this CPU, once" in cold.stdout
+    assert "dlkit.kernels.dense." in log.read_text()
+    monkeypatch.delenv("DLKIT_LOG_COMPILES")
     warm = run("from dlkit.warmup import warmup; warmup(verbose=False)", tmp_path / "c", tmp_path)
     after = run(FIT, tmp_path / "c", tmp_path, verbose=2)
     assert compiled(after) == 0

@@ -188,6 +188,31 @@ pjit = _kernel_decorator(parallel=True)
 prange = numba.prange
 
 
+def _log_compiles(path):
+    """``DLKIT_LOG_COMPILES=<file>``: append a line per kernel compiled (not loaded from the
+    cache) to the file, to see what a warm-up missed."""
+    from numba.core import event
+
+    class Log(event.Listener):
+        depth = 0
+
+        def on_start(self, ev):
+            self.depth += 1
+
+        def on_end(self, ev):
+            self.depth -= 1
+            fn = getattr((ev.data or {}).get("dispatcher"), "py_func", None)
+            if self.depth == 0 and fn is not None:
+                with open(path, "a") as f:
+                    f.write(f"{fn.__module__}.{fn.__qualname__} {ev.data.get('args')}\n")
+
+    event.register("numba:compile", Log())
+
+
+if os.environ.get("DLKIT_LOG_COMPILES"):
+    _log_compiles(os.environ["DLKIT_LOG_COMPILES"])
+
+
 def cache_dir():
     """Where compiled kernels are stored (for ``python -m dlkit info``)."""
     return numba.config.CACHE_DIR
