@@ -95,7 +95,7 @@ _SHARED = {}   # name -> _Shared
 def shared(*argtypes, dtype=None, enabled=True):
     """Decorator: compile ``func(*args)`` (scalar arguments of ``argtypes``, no result) once
     as a C function and return what kernels call instead: a Numba intrinsic that emits a call
-    of it by name. Arrays are passed as addresses (``a.ctypes.data``) and sizes. It is compiled
+    through its pointer cell (see ``_Shared``). Arrays are passed as addresses (``a.ctypes.data``) and sizes. It is compiled
     the first time it is called (``dtype`` documents which kernels call it). With ``enabled``
     false (a path this machine does not take) nothing is prepared."""
     def decorate(func):

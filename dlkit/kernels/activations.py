@@ -251,7 +251,7 @@ def _activation_grad(z, y, dy, act, alpha, dz):
         _backward_flat(z.reshape(-1), y.reshape(-1), dy.reshape(-1), act, alpha, dz.reshape(-1))
 
 
-# -- compiled once per dtype, called by name from every kernel (see _jit.shared) --------------
+# -- compiled once per dtype, called through a pointer by every kernel (_shared.shared) -------
 # Every kernel that ends in an activation used to carry its own copy of all ten of them (and of
 # softmax); these four functions are the copies now. Arrays go as addresses and sizes, and
 # must be C-contiguous: for other layouts a kernel gets the code inline, as before.
