@@ -1,2 +1,8 @@
-"""Plain NumPy reference implementations, short and slow, that the fast kernels are tested
-against and that the book shows beside them (one module per kernel family)."""
+"""Plain NumPy definitions of what the kernels in ``dlkit.kernels`` compute: short and slow,
+the formulas as a textbook writes them. ``tests/test_reference.py`` compares every kernel
+with its definition here (float32 and float64), and the book shows them beside the layers.
+
+activations, dense, losses, metrics, optimizers: a Dense network and its training step;
+conv: convolution, pooling, upsampling and batch normalisation; recurrent: SimpleRNN, LSTM
+and GRU; embedding; arrays: the matrix product and the sums the kernels are built from.
+"""

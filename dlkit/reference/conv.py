@@ -53,6 +53,29 @@ def conv2d_backward(x, w, dz, strides=(1, 1), padding="valid"):
     return dxp[:, pt:pt + h, pl:pl + wd, :], dw, dz.sum(axis=(0, 1, 2))
 
 
+def im2col(x, kernel, strides=(1, 1), padding="valid"):
+    """Every window of x as a row: (N H' W', kh kw C), rows in (n, i, j) order, columns in
+    (di, dj, c) order, so conv2d_forward(x, w, b) = im2col(x) @ w.reshape(-1, F) + b."""
+    (kh, kw), (sh, sw) = kernel, strides
+    xp, (ho, wo, _, _) = _pad(x, kernel, strides, padding)
+    rows = [xp[:, i * sh:i * sh + kh, j * sw:j * sw + kw, :].reshape(len(x), -1)
+            for i in range(ho) for j in range(wo)]
+    return np.stack(rows, axis=1).reshape(len(x) * ho * wo, -1)
+
+
+def col2im(cols, x_shape, kernel, strides=(1, 1), padding="valid"):
+    """The adjoint of im2col: each row put back on its window of an array of x_shape,
+    overlapping windows adding up, what fell in the padding dropped."""
+    (kh, kw), (sh, sw) = kernel, strides
+    h, w = x_shape[1:3]
+    xp, (ho, wo, pt, pl) = _pad(np.zeros(x_shape), kernel, strides, padding)
+    windows = cols.reshape(x_shape[0], ho, wo, kh, kw, x_shape[3])
+    for i in range(ho):
+        for j in range(wo):
+            xp[:, i * sh:i * sh + kh, j * sw:j * sw + kw, :] += windows[:, i, j]
+    return xp[:, pt:pt + h, pl:pl + w, :]
+
+
 def conv2d_transpose_forward(x, w, b, out_hw, strides=(1, 1), padding="valid"):
     """The transposed convolution: the input gradient of the convolution that maps
     (N, *out_hw, F) to x's shape, plus a bias. x: (N, H, W, C), w: (kh, kw, F, C) (Keras's
@@ -149,3 +172,9 @@ def batch_norm_backward(x, gamma, dy, eps=1e-3):
     dgamma, dbeta = (dy * x_hat).sum(axis=axes), dy.sum(axis=axes)
     dx = gamma / np.sqrt(var + eps) * (dy - dy.mean(axis=axes) - x_hat * (dy * x_hat).mean(axis=axes))
     return dx, dgamma, dbeta
+
+
+def batch_norm_inference(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    """Inference mode: the moving statistics in place of the batch's,
+    y = gamma (x - moving_mean) / sqrt(moving_var + eps) + beta."""
+    return gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta
