@@ -3,52 +3,23 @@
 The file holds each weight array (``w000``, ``w001``, ... in ``model.get_weights()`` order) and
 an ``architecture`` entry: the UTF-8 bytes of a JSON document with the layer configs and the
 compile settings. ``numpy.load(..., allow_pickle=False)`` reads it, so loading a file can run
-no code. Writes go to a temporary file in the same directory that is then renamed over the
-target: a failed save leaves the old file intact.
+no code. Writes go through ``atomic_write``: a temporary file in the same directory, flushed
+to disk, then renamed over the target, so a failed save leaves the old file intact.
 """
 import json
 import os
-import tempfile
 import zipfile
 
 import numpy as np
+
+from . import __version__, losses, optimizers
+from ._files import atomic_write
 
 FORMAT = "dlkit-model"
 VERSION = 1
 
 
-def readable_by_all(path):
-    """Give a file written through a temp file (mode 0600) the mode of a normally created one
-    (0666 less the umask, usually 0644): data an administrator places in a shared DLKIT_DATA
-    must be readable by the students using it."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
-def atomic_write(path, write):
-    """Call ``write(fileobj)`` on a temp file next to ``path``, then rename it to ``path``."""
-    path = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=os.path.basename(path), dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        readable_by_all(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
 def _config(model, include_compile=True):
-    from . import __version__, losses, optimizers
-
     doc = {"format": FORMAT, "version": VERSION, "dlkit_version": __version__,
            "class_name": type(model).__name__, "config": model.get_config(),
            "input_shape": list(model.input_shape[1:]) if model.input_shape else None}
@@ -100,18 +71,17 @@ def load_config(path):
 
 def load_model(path, compile=True):
     """Rebuild a model saved with ``model.save(path)``: architecture, weights, compile settings."""
-    from . import model as model_mod
+    # lazy (the model stack calls this module); importing them registers Sequential and Model
+    from . import functional, model  # noqa: F401
     from .layers.base import get_layer_class
 
     doc, weights = _read(path)
-    cls = model_mod.Sequential if doc["class_name"] == "Sequential" else get_layer_class(doc["class_name"])
+    cls = get_layer_class(doc["class_name"])
     model = cls.from_config(doc["config"])
     if doc.get("input_shape") is not None and not model.built:
         model.build((None,) + tuple(doc["input_shape"]))
     model.set_weights(weights)
     if compile and "compile" in doc:
-        from . import losses, optimizers
-
         c = doc["compile"]
         model.compile(optimizer=optimizers.get(c["optimizer"]), loss=losses.get(c["loss"]),
                       metrics=c["metrics"])

@@ -5,6 +5,7 @@ book/assignments end to end (its solution, its student copy and five broken subm
 """
 import functools
 import json
+import os
 import re
 import subprocess
 import sys
@@ -14,9 +15,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
+from dlkit.classroom import results as graded   # graded.TestResult: not a pytest class
 from dlkit.classroom.cells import AssignmentError, cell_kind, read_assignment
 from dlkit.classroom.grade import grade, parse_size, summary_table
 from dlkit.classroom.release import release, release_notebook
+from dlkit.classroom.results import StudentResult, write_grades
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENTS = sorted((ROOT / "book" / "assignments").glob("*.ipynb"))
@@ -128,6 +131,28 @@ def test_parse_size():
     assert parse_size("1.5GiB") == int(1.5 * 2 ** 30) and parse_size("1000") == 1000
     with pytest.raises(ValueError, match="not a size"):
         parse_size("lots")
+
+
+def test_grades_files_are_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
+    """write_grades writes each file through atomic_write: a failed write keeps the old one."""
+    assignment = read_assignment(tiny(), "tiny.ipynb")
+    passed = [graded.TestResult("t_add", 2.0, 2.0, "passed"),
+              graded.TestResult("t_noise", 3.0, 3.0, "passed")]
+    alice = StudentResult("alice", "ok", 5.0, 5.0, "", passed)
+    out = tmp_path / "grades" / "grades.csv"               # the folder is created
+    paths = write_grades([alice], assignment, out)
+    before = {p: p.read_bytes() for p in paths}
+    assert before[paths[0]].decode("utf-8").splitlines()[1] == "alice,ok,5,5,2,3,"
+    assert json.loads(before[paths[2]])["students"][0]["score"] == 5.0
+
+    def disk_full(src, dst):
+        raise OSError("disk full (simulated)")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    with pytest.raises(OSError, match="disk full"):
+        write_grades([alice, alice], assignment, out)
+    assert {p: p.read_bytes() for p in paths} == before
+    assert sorted(out.parent.iterdir()) == sorted(paths)   # no temp file left behind
 
 
 # ---------------------------------------------------------------- the assignments

@@ -1,4 +1,6 @@
 """dlkit.evaluation: metrics beyond accuracy, imbalance helpers, int8 quantisation, distillation."""
+import importlib
+
 import numpy as np
 import pytest
 
@@ -212,3 +214,30 @@ def test_fewer_bits_give_coarser_weights_and_smaller_models(rng, mnist_flat):
     m = dlkit.Sequential([Dense(8, input_shape=(20,)), Dense(3)])
     sizes = [ev.quantize_model(m, bits=b)[1]["quantized_bytes"] for b in (8, 4)]
     assert sizes == [20 * 8 + 4 + 32 + 8 * 3 + 4 + 12, 20 * 8 // 2 + 4 + 32 + 8 * 3 // 2 + 4 + 12]
+
+
+def test_every_public_name_comes_from_its_topic_module():
+    """dlkit.evaluation is a package of one module per topic; the package re-exports them."""
+    topics = {"classification": {"confusion_matrix", "precision_recall_f1",
+                                 "classification_report"},
+              "imbalance": {"class_weights", "ClassWeightedCrossentropy", "make_imbalanced",
+                            "oversample", "undersample"},
+              "quantization": {"quantize", "quantize_int8", "dequantize", "quantize_model",
+                               "model_nbytes"},
+              "distillation": {"soften", "distillation_targets"}}
+    assert set(ev.__all__) == set().union(*topics.values())
+    for topic, names in topics.items():
+        module = importlib.import_module(f"dlkit.evaluation.{topic}")
+        assert set(module.__all__) == names
+        for name in names:
+            assert getattr(ev, name) is getattr(module, name)
+            assert getattr(module, name).__module__ == module.__name__
+
+
+def test_quantize_model_copies_a_functional_model_as_a_functional_model(rng):
+    inputs = dlkit.Input((4,))
+    m = dlkit.Model(inputs, Dense(3, activation="softmax")(Dense(5, activation="relu")(inputs)))
+    q, _ = ev.quantize_model(m)
+    assert type(q) is dlkit.Model and q is not m
+    x = rng.random((6, 4)).astype(np.float32)
+    np.testing.assert_allclose(q.predict(x, verbose=0), m.predict(x, verbose=0), atol=0.01)

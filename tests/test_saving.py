@@ -1,12 +1,14 @@
 """Saving and loading: round trips, atomic writes, and clear errors for bad files."""
 import json
 import os
+import stat
 
 import numpy as np
 import pytest
 
 import dlkit
 from dlkit import Sequential, load_model
+from dlkit._files import atomic_write
 from dlkit.layers import Dense, Dropout, Flatten, Reshape
 from dlkit.optimizers import SGD
 from dlkit.saving import load_config
@@ -108,3 +110,63 @@ def test_keras_weight_layout():
     layer.build((None, 3))
     kernel, bias = layer.get_weights()
     assert kernel.shape == (3, 5) and bias.shape == (5,)
+
+
+# -- atomic_write: the one function saving, datasets and the classroom write files with ------
+@pytest.mark.parametrize("error", [OSError("disk full (simulated)"), KeyboardInterrupt()])
+def test_failed_atomic_write_leaves_old_file_intact_and_no_temp_file(tmp_path, error):
+    path = tmp_path / "data.bin"
+    atomic_write(path, b"old content")
+
+    def write_half(f):
+        f.write(b"new cont")
+        raise error
+
+    with pytest.raises(type(error)):
+        atomic_write(path, write_half)
+    assert path.read_bytes() == b"old content"
+    assert [p.name for p in tmp_path.iterdir()] == ["data.bin"]
+    with pytest.raises(type(error)):                 # no old file: none afterwards either
+        atomic_write(tmp_path / "new.bin", write_half)
+    assert [p.name for p in tmp_path.iterdir()] == ["data.bin"]
+
+
+def test_atomic_write_gives_the_complete_new_file(tmp_path):
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"old")
+    content = np.random.default_rng(0).bytes(3 << 20)
+    chunks = [content[i:i + 65536] for i in range(0, len(content), 65536)]
+    assert atomic_write(path, lambda f: [f.write(c) for c in chunks]) == str(path)
+    assert path.read_bytes() == content
+    atomic_write(path, b"bytes")
+    assert path.read_bytes() == b"bytes"
+    assert [p.name for p in tmp_path.iterdir()] == ["data.bin"]
+
+
+def test_atomic_write_syncs_the_file_before_the_rename_and_the_directory_after(tmp_path,
+                                                                            monkeypatch):
+    events, fsync, replace = [], os.fsync, os.replace
+
+    def record_fsync(fd):
+        events.append("fsync dir" if stat.S_ISDIR(os.fstat(fd).st_mode) else "fsync file")
+        fsync(fd)
+
+    def record_replace(src, dst):
+        events.append("replace")
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "fsync", record_fsync)
+    monkeypatch.setattr(os, "replace", record_replace)
+    atomic_write(tmp_path / "f", b"x")
+    assert events == ["fsync file", "replace", "fsync dir"]
+
+
+def test_atomic_write_gives_the_mode_of_a_normally_created_file(tmp_path):
+    old = os.umask(0o027)
+    try:
+        atomic_write(tmp_path / "f", b"x")
+        (tmp_path / "g").write_bytes(b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o640
+    assert stat.S_IMODE((tmp_path / "g").stat().st_mode) == 0o640

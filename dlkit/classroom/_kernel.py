@@ -17,11 +17,14 @@ bytes below its limit could not answer at all, and what a grader reported (error
 or a timeout) depended on where the limit happened to fall. The grader stops a kernel that
 is still ``exhausted`` after a MemoryError (``run.py``).
 """
+import ctypes
 import json
 import os
 import resource
 import signal
 import sys
+
+from . import _guard
 
 __all__ = ["address_space", "exhausted", "memory_reserve"]
 
@@ -52,8 +55,6 @@ def exhausted(used, limit):
 
 def _die_with_parent():
     try:
-        import ctypes
-
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGKILL)      # PR_SET_PDEATHSIG = 1
     except (OSError, AttributeError):      # not Linux: the kernel's parent poller still works
@@ -89,10 +90,8 @@ def main():
             _limit(which, cfg[key])
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if cfg.get("guard"):
-        from . import _guard
-
         _guard.install(**cfg["guard"])
-    from ipykernel.kernelapp import IPKernelApp
+    from ipykernel.kernelapp import IPKernelApp  # lazy: loads under the limits and the guard
 
     app = IPKernelApp.instance()
     app.initialize()

@@ -5,7 +5,7 @@ __all__ = ["add_parser"]
 
 
 def cmd_release(args):
-    from .release import release
+    from .release import release  # lazy: `python -m dlkit` builds its parser without nbformat
 
     written = release(args.src, args.out)
     for path in written:
@@ -16,13 +16,14 @@ def cmd_release(args):
 
 
 def cmd_grade(args):
-    from .grade import _output_paths, grade, summary_table
+    from .grade import grade  # lazy: `python -m dlkit` builds its parser without nbformat
+    from .results import output_paths, summary_table  # lazy: as above
 
     results = grade(args.src, args.submissions, args.out, cell_timeout=args.cell_timeout,
                     timeout=args.timeout, memory=args.memory, jobs=args.jobs, seed=args.seed,
                     progress=not args.quiet, feedback=args.feedback)
     print(summary_table(results))
-    print("wrote " + ", ".join(str(p) for p in _output_paths(args.out)))
+    print("wrote " + ", ".join(str(p) for p in output_paths(args.out)))
     return 0
 
 

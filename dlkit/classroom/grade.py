@@ -12,18 +12,16 @@ For each student (``SUBMISSIONS/<student>.ipynb`` or ``SUBMISSIONS/<student>/...
 3. A worker process of its own runs the cells in a fresh kernel (``run.py``): an empty
    working directory, memory / CPU / file-size limits, a per-cell and a per-notebook time
    limit, no access to SRC, the submissions, the grades files or the other students' folders.
-4. Each test cell scores its points if it ran without an exception, else 0.
+4. Each test cell scores its points if it ran without an exception, else 0 (``results.py``).
 5. After all students ran, the grader alone writes grades.csv (one row per student),
-   grades_tests.csv (one row per student and test) and grades.json, each atomically.
+   grades_tests.csv (one row per student and test) and grades.json, each atomically
+   (``results.py``).
 
 Student status: ok (every cell ran; failed tests just lose points), error (a non-test cell
 raised), timeout, crashed (the kernel died, or was stopped because it held its whole memory
 limit after a MemoryError), invalid (not a readable notebook), missing (no notebook found
 for the student).
 """
-import csv
-import io
-import json
 import multiprocessing
 import os
 import re
@@ -31,14 +29,16 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import wait
 from pathlib import Path
 
 import nbformat
+from tqdm import tqdm
 
 from .cells import nbgrader_meta, read_assignment
 from .release import solution_notebooks
+from .results import (StudentResult, TestResult, one_line, output_paths, score_student,
+                      summary_table, write_feedback, write_grades)
 
 __all__ = ["StudentResult", "TestResult", "grade", "find_submissions", "parse_size",
            "summary_table", "PREAMBLE"]
@@ -57,28 +57,7 @@ except ImportError:
 del _random, _np
 """
 
-_STATUS_ORDER = ("invalid", "missing", "crashed", "timeout", "error", "ok")
-
-
-@dataclass
-class TestResult:
-    grade_id: str
-    points: float
-    max_points: float
-    status: str          # passed, failed, timeout, missing, not run, crashed
-    detail: str = ""
-
-
-@dataclass
-class StudentResult:
-    student: str
-    status: str
-    score: float
-    max_score: float
-    message: str = ""
-    tests: list = field(default_factory=list)
-    seconds: float = 0.0       # wall time: shown in the summary, not written to the files
-    notebook: object = None    # executed cells for --feedback (not written to grades files)
+_LIBRARY = Path(__file__).resolve().parents[1]   # the dlkit package
 
 
 def parse_size(text):
@@ -87,12 +66,6 @@ def parse_size(text):
     if not m:
         raise ValueError(f"not a size: {text!r} (use e.g. 2G, 512M or a number of bytes)")
     return int(float(m.group(1)) * 1024 ** " kmgt".index(m.group(2).lower() or " "))
-
-
-def _clean(text, limit=300):
-    """One line, no memory addresses (they differ run to run), at most ``limit`` characters."""
-    text = re.sub(r"0x[0-9a-fA-F]+", "0x…", " ".join(str(text).split()))
-    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 def find_submissions(folder, notebook_name):
@@ -140,50 +113,9 @@ def _plan(nb, assignment, seed):
     return cells, notes
 
 
-def _score(student, assignment, plan, notes, run):
-    """A StudentResult from the plan and the worker's per-cell results."""
-    by_gid = {c.get("grade_id"): i for i, c in enumerate(plan) if c["kind"] == "test"}
-    cells = run.get("cells") or [{"status": "not run"} for _ in plan]
-    tests = []
-    for t in assignment.tests:
-        i = by_gid.get(t.grade_id)
-        if i is None:
-            tests.append(TestResult(t.grade_id, 0.0, t.points, "missing",
-                                    "the test cell was deleted from the notebook"))
-            continue
-        r = cells[i]
-        st = {"ok": "passed", "error": "failed"}.get(r["status"], r["status"])
-        detail = _clean(f"{r.get('ename', '')}: {r.get('evalue', '')}") if st != "passed" else ""
-        tests.append(TestResult(t.grade_id, t.points if st == "passed" else 0.0, t.points, st,
-                                detail if r.get("ename") else ""))
-    status, messages = "ok", []
-    if run.get("kernel") in ("crashed", "timeout"):
-        status = run["kernel"]
-        messages.append(run.get("message", ""))
-    for i, (c, r) in enumerate(zip(plan, cells)):
-        if c["kind"] != "test" and r["status"] in ("error", "timeout"):
-            if status == "ok":
-                status = r["status"]
-            messages.append(_clean(f"cell {i} ({c['kind']}): {r.get('ename')}: "
-                                   f"{r.get('evalue', '')}", 160))
-            break
-        if c["kind"] == "test" and r["status"] == "timeout" and status == "ok":
-            status = "timeout"
-            messages.append(f"test cell {c['grade_id']!r} ran longer than the time limit")
-    missing = [t.grade_id for t in tests if t.status == "missing"]
-    if missing:
-        messages.append("missing test cells: " + ", ".join(missing))
-    messages += notes
-    score = sum(t.points for t in tests)
-    return StudentResult(student, status, score, assignment.max_score,
-                         "; ".join(m for m in messages if m), tests)
-
-
 def _guard_config(src, submissions, outputs, private, workdir, connection_file, sockets):
     """What the student's kernel may not touch (see _guard)."""
-    import dlkit
-
-    essential = [Path(dlkit.__file__).resolve().parent, Path(sys.prefix).resolve(),
+    essential = [_LIBRARY, Path(sys.prefix).resolve(),
                  Path(os.__file__).resolve().parent]
     src_dir = src.resolve().parent
     trees = [str(submissions.resolve()), str(private)]
@@ -192,58 +124,6 @@ def _guard_config(src, submissions, outputs, private, workdir, connection_file, 
     return {"trees": trees, "files": [str(src.resolve())] + [str(p.resolve()) for p in outputs],
             "ipynb_trees": [str(src_dir)],
             "allow": [str(workdir), str(connection_file), str(sockets)]}
-
-
-def _output_paths(out):
-    out = Path(out)
-    return out, out.with_name(out.stem + "_tests.csv"), out.with_suffix(".json")
-
-
-def _write_atomic(path, text):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", newline="") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
-def write_grades(results, assignment, out):
-    """grades.csv, grades_tests.csv, grades.json (same stem as ``out``); returns the paths."""
-    paths = _output_paths(out)
-    ids = [t.grade_id for t in assignment.tests]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student", "status", "score", "max_score", *ids, "message"])
-    for r in results:
-        pts = {t.grade_id: t.points for t in r.tests}
-        w.writerow([r.student, r.status, f"{r.score:g}", f"{r.max_score:g}",
-                    *(f"{pts.get(i, 0):g}" for i in ids), r.message])
-    _write_atomic(paths[0], buf.getvalue())
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student", "grade_id", "points", "max_points", "status", "detail"])
-    for r in results:
-        for t in r.tests:
-            w.writerow([r.student, t.grade_id, f"{t.points:g}", f"{t.max_points:g}", t.status,
-                        t.detail])
-    _write_atomic(paths[1], buf.getvalue())
-    doc = {"assignment": assignment.name, "max_score": assignment.max_score,
-           "tests": [{"grade_id": t.grade_id, "points": t.points} for t in assignment.tests],
-           "students": [{k: v for k, v in asdict(r).items() if k not in ("seconds", "notebook")}
-                        for r in results]}
-    _write_atomic(paths[2], json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
-    return paths
-
-
-def _feedback(path, plan, run):
-    """The executed notebook (hidden tests included) for the teacher, written after grading."""
-    cells = []
-    for c, r in zip(plan, run.get("cells") or []):
-        cell = nbformat.v4.new_code_cell(c["source"])
-        cell.outputs = [nbformat.from_dict(o) for o in r.get("outputs", [])]
-        cell.metadata["grader"] = {"kind": c["kind"], "status": r["status"]}
-        cells.append(cell)
-    nbformat.write(nbformat.v4.new_notebook(cells=cells), path)
 
 
 def grade(src, submissions, out="grades.csv", *, cell_timeout=60, timeout=300, memory="2G",
@@ -263,7 +143,7 @@ def grade(src, submissions, out="grades.csv", *, cell_timeout=60, timeout=300, m
                          "the assignment to grade")
     src, submissions = srcs[0], Path(submissions)
     assignment = read_assignment(nbformat.read(src, as_version=4), src.name)
-    outputs = _output_paths(out)
+    outputs = output_paths(out)
     for p in outputs:
         if submissions.resolve() in p.resolve().parents:
             raise ValueError(f"write the grades outside the submissions folder (got {out})")
@@ -276,8 +156,8 @@ def grade(src, submissions, out="grades.csv", *, cell_timeout=60, timeout=300, m
         try:
             entries.append((student, nbformat.reads(path.read_text("utf-8"), as_version=4), ""))
         except Exception as e:   # corrupt JSON, not a notebook, not UTF-8
-            entries.append((student, None, _clean(f"not a readable notebook: "
-                                                  f"{type(e).__name__}: {e}", 200)))
+            entries.append((student, None, one_line(f"not a readable notebook: "
+                                                    f"{type(e).__name__}: {e}", 200)))
     mem = parse_size(memory) if memory else None
     private = Path(tempfile.mkdtemp(prefix="dlkit-grade-")).resolve()   # mode 0700
     ctx = _context()
@@ -288,7 +168,7 @@ def grade(src, submissions, out="grades.csv", *, cell_timeout=60, timeout=300, m
            "NUMBA_NUM_THREADS": "1", "MALLOC_ARENA_MAX": "2", "PYTHONHASHSEED": str(seed),
            "MPLBACKEND": "Agg",
            "PYTHONPATH": os.pathsep.join(filter(None, [
-               str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH")]))}
+               str(_LIBRARY.parent), os.environ.get("PYTHONPATH")]))}
     plans = {}
     for k, (student, nb, error) in enumerate(entries):
         if nb is None:
@@ -345,7 +225,7 @@ def grade(src, submissions, out="grades.csv", *, cell_timeout=60, timeout=300, m
                     proc.kill()
                     proc.join()
                 plan, notes, home = plans[student]
-                res = _score(student, assignment, plan, notes, run)
+                res = score_student(student, assignment, plan, notes, run)
                 res.seconds = now - started
                 res.notebook = run
                 results[student] = res
@@ -364,7 +244,8 @@ def grade(src, submissions, out="grades.csv", *, cell_timeout=60, timeout=300, m
         Path(feedback).mkdir(parents=True, exist_ok=True)
         for r in ordered:
             if r.notebook is not None:
-                _feedback(Path(feedback) / f"{r.student}.ipynb", plans[r.student][0], r.notebook)
+                write_feedback(Path(feedback) / f"{r.student}.ipynb", plans[r.student][0],
+                               r.notebook)
     return ordered
 
 
@@ -382,35 +263,13 @@ def _context():
 
 
 def _worker(job, conn):
-    from .run import worker_main
+    from .run import worker_main  # lazy: nbclient loads in the worker, not in the grader
 
     worker_main(job, conn)
 
 
 def _progress(total, enabled):
-    from tqdm import tqdm
-
     return tqdm(total=total, desc="grading", unit="student", disable=not enabled,
                 file=sys.stderr)
 
 
-def summary_table(results):
-    """A plain-text table: one line per student, then the class statistics."""
-    if not results:
-        return "no submissions"
-    w = max(7, *(len(r.student) for r in results))
-    lines = [f"{'student':<{w}}  {'status':<8}  {'score':>11}  {'tests':>7}  {'time':>6}  message",
-             "-" * (w + 50)]
-    for r in results:
-        passed = sum(t.status == "passed" for t in r.tests)
-        lines.append(f"{r.student:<{w}}  {r.status:<8}  {r.score:>5g} / {r.max_score:<3g}  "
-                     f"{passed:>3}/{len(r.tests):<3}  {r.seconds:>5.1f}s  {_clean(r.message, 70)}")
-    scores = sorted(r.score for r in results)
-    n = len(scores)
-    median = scores[n // 2] if n % 2 else (scores[n // 2 - 1] + scores[n // 2]) / 2
-    counts = {s: sum(r.status == s for r in results) for s in _STATUS_ORDER}
-    lines += ["-" * (w + 50),
-              f"{n} students; mean {sum(scores) / n:.2f}, median {median:g} of "
-              f"{results[0].max_score:g}; " +
-              ", ".join(f"{c} {s}" for s, c in counts.items() if c)]
-    return "\n".join(lines)

@@ -14,10 +14,12 @@ LockCells, re-implemented on nbformat):
 
 The hidden tests stay only in the solution notebook, which the grader reads at grading time.
 """
+import codecs
 from pathlib import Path
 
 import nbformat
 
+from .._files import atomic_write
 from .cells import (HIDDEN_TESTS, SOLUTION, AssignmentError, cell_kind, read_assignment,
                     split_regions)
 
@@ -95,8 +97,6 @@ def release(src, out):
         nb = nbformat.read(path, as_version=4)
         student = release_notebook(nb, path.name)
         target = out / path.name
-        tmp = target.with_name(target.name + ".tmp")
-        nbformat.write(student, tmp)
-        tmp.replace(target)
+        atomic_write(target, lambda f: nbformat.write(student, codecs.getwriter("utf-8")(f)))
         written.append(target)
     return written

@@ -7,10 +7,9 @@ fails: every mirror tried with its reason, and where to put the files by hand.
 """
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 
-from ..saving import readable_by_all
+from .._files import atomic_write, readable_by_all
 
 __all__ = ["DownloadError", "get_data_dir", "fetch"]
 
@@ -31,7 +30,7 @@ def get_data_dir(data_dir=None):
     if data_dir is None:
         data_dir = os.environ.get("DLKIT_DATA") or None
     if data_dir is None:
-        import pooch  # lazily: `import dlkit` stays fast
+        import pooch  # lazy: `import dlkit.datasets` stays fast
 
         data_dir = pooch.os_cache("dlkit")
     return Path(data_dir).expanduser().absolute()
@@ -76,7 +75,7 @@ def fetch(files, mirrors, data_dir, progress=True, offline_hint="", local_copies
         if name in files and name not in ready:
             content = local.read_bytes()
             if hashlib.md5(content).hexdigest() == files[name]:
-                _write_atomically(paths[name], content)
+                atomic_write(paths[name], content)
                 ready.add(name)
     if len(ready) == len(files):
         return paths
@@ -107,8 +106,8 @@ def _downloader(progress):
     pooch streams into a temporary file beside `path`, checks the md5 and only then renames
     it to `path`; on any failure it deletes the temporary file, so nothing partial is left.
     """
-    import pooch  # lazily: `import dlkit` stays fast
-    import requests
+    import pooch  # lazy: `import dlkit.datasets` stays fast
+    import requests  # lazy: as above
 
     http = pooch.HTTPDownloader(progressbar=progress, chunk_size=_CHUNK, timeout=TIMEOUT)
     received = {}
@@ -134,17 +133,7 @@ def _downloader(progress):
     return download
 
 
-def _write_atomically(path, content):
-    # Write beside the target, then rename: a crash never leaves a partial file under `path`.
-    fd, tmp = tempfile.mkstemp(dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(content)
-        readable_by_all(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+_write_atomically = atomic_write   # the old name, still called by tests/test_compile_cache.py
 
 
 def _failure_message(name, failures, files, data_dir, ready, stale, offline_hint):
