@@ -24,14 +24,14 @@ class CategoricalAccuracy(Metric):
 
     def update(self, y_true, y_pred):
         p = _rows(y_pred)
-        return kernels.losses.count_argmax_equal(p, _rows(y_true)), len(p)
+        return kernels.metrics.count_argmax_equal(p, _rows(y_true)), len(p)
 
 
 class SparseCategoricalAccuracy(Metric):
     name = "accuracy"
 
     def update(self, y_true, y_pred):
-        return kernels.losses.count_argmax_label(_rows(y_pred), y_true.reshape(-1)), y_true.size
+        return kernels.metrics.count_argmax_label(_rows(y_pred), y_true.reshape(-1)), y_true.size
 
 
 class BinaryAccuracy(Metric):
@@ -41,7 +41,7 @@ class BinaryAccuracy(Metric):
         self.threshold = threshold
 
     def update(self, y_true, y_pred):
-        return kernels.losses.count_binary_equal(_rows(y_pred), _rows(y_true), self.threshold), y_pred.size
+        return kernels.metrics.count_binary_equal(_rows(y_pred), _rows(y_true), self.threshold), y_pred.size
 
 
 class MeanSquaredError(Metric):

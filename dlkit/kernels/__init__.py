@@ -6,7 +6,8 @@ loads no Numba, and a hot loop pays one attribute lookup instead of an import st
 """
 import importlib
 
-_MODULES = ("activations", "dense", "losses", "optim", "conv", "pool", "norm", "recurrent")
+_MODULES = ("activations", "dense", "losses", "metrics", "optim", "conv", "pool", "norm",
+            "recurrent", "projection", "embedding")
 
 
 def __getattr__(name):

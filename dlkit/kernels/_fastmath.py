@@ -2,10 +2,10 @@
 
 Numba compiles ``math.exp(x)`` to a call of the C library's ``expf`` once per element: LLVM
 cannot turn a library call into SIMD code unless a vector math library is present (Intel's
-SVML, which Numba no longer uses). On this project's benchmark machine a scalar ``expf`` costs
-~1.8 ns and ``log1p`` ~8.7 ns per element, while NumPy's own SIMD loops take ~0.3 ns: the
-dense autoencoder's sigmoid output and cross-entropy (200,704 elements per batch of 256) and
-the LSTM's gates spent most of their time there.
+SVML, which Numba no longer uses). A scalar ``expf`` or ``log1p`` per element is several
+times slower than NumPy's own SIMD loops (benchmarks/RESULTS.md): the dense autoencoder's
+sigmoid output and cross-entropy (200,704 elements per batch of 256) and the LSTM's gates
+spent most of their time there.
 
 The float32 versions below are plain arithmetic, so a loop calling them vectorises:
 
@@ -35,10 +35,9 @@ from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload, register_jitable
 
-from ._jit import FASTMATH
+from ._jit import INNER_OPTIONS
 
 _F32 = np.float32
-_OPTS = dict(fastmath=FASTMATH, error_model="numpy")
 _ONE, _HALF, _TWO = _F32(1), _F32(0.5), _F32(2)
 _LOG2E = _F32(1.4426950408889634)
 _LN2_HI, _LN2_LO = _F32(0.693359375), _F32(-2.12194440e-4)   # ln 2 = HI + LO, HI exact
@@ -102,12 +101,13 @@ def _fma32(typingctx, a, b, c):
     return types.float32(types.float32, types.float32, types.float32), codegen
 
 
-@register_jitable(**_OPTS)
+@register_jitable(**INNER_OPTIONS)
 def _exp32(x):
     x = _EXP_HI if x > _EXP_HI else x    # comparisons with NaN are false: NaN passes through
     x = _EXP_LO if x < _EXP_LO else x
     # float32 throughout: math.floor would give an int64, and n * ln2 would then be float64
-    # (half the vector width, and conversions both ways: the LSTM's gates ran 1.5x slower)
+    # (half the vector width, and conversions both ways: the LSTM's gates ran measurably
+    # slower, benchmarks/RESULTS.md)
     n = np.floor(x * _LOG2E + _HALF)
     r = _fma32(n, -_LN2_LO, _fma32(n, -_LN2_HI, x))     # x - n ln 2, ln 2 in two parts
     p = ((((_E0 * r + _E1) * r + _E2) * r + _E3) * r + _E4) * r + _E5
@@ -115,7 +115,7 @@ def _exp32(x):
     return p * _bits_to_float32((np.int64(n) + 127) << 23)
 
 
-@register_jitable(**_OPTS)
+@register_jitable(**INNER_OPTIONS)
 def _log32(x):
     bits = _float32_to_bits(x)
     e = ((bits >> np.int32(23)) & np.int32(0xFF)) - np.int32(126)
@@ -131,7 +131,7 @@ def _log32(x):
     return y if x <= _F32_MAX else x        # NaN -> NaN, inf -> inf
 
 
-@register_jitable(**_OPTS)
+@register_jitable(**INNER_OPTIONS)
 def _tanh32(x):
     a = abs(x)
     z = x * x
@@ -141,7 +141,7 @@ def _tanh32(x):
     return small if a < _TANH_SMALL else big
 
 
-@register_jitable(**_OPTS)
+@register_jitable(**INNER_OPTIONS)
 def _sigmoid32(x):
     return _ONE / (_ONE + _exp32(-x))
 
@@ -166,7 +166,7 @@ def sigmoid(x):
     return _sigmoid64(x)
 
 
-@register_jitable(**_OPTS)
+@register_jitable(**INNER_OPTIONS)
 def _sigmoid64(x):
     # two branches so exp never overflows: for x << 0, exp(-x) would be inf
     if x >= 0:
@@ -185,7 +185,7 @@ def _register(generic, fast32, exact):
             return exact
         return None
 
-    overload(generic, jit_options=_OPTS, inline="always")(typer)
+    overload(generic, jit_options=INNER_OPTIONS, inline="always")(typer)
 
 
 _register(exp, _exp32, lambda x: math.exp(x))

@@ -18,12 +18,14 @@ version: two environments sharing one checkout never serve each other's machine 
 
 Kernels are compiled per argument *type*: Numba would compile a callee again for every
 constant argument at a call site (``Literal[int]``), see ``_Dispatcher``. Helpers that many
-kernels call are compiled once and called by name: see ``_shared``.
+kernels call are compiled once and called by name: see ``_shared``. A parallel kernel cuts its
+rows into pieces with ``bounds``, the one rule for which rows a piece gets.
 
 ``fastmath`` allows reassociation and fused multiply-add (so reductions vectorise)
 but keeps NaN/inf semantics, which the NaN-loss guard relies on. ``error_model="numpy"``
 lets x / 0 give inf instead of raising: the Python error model's zero check on every
-division stops LLVM from vectorising a loop (Adam's update ran 8x slower with it).
+division stops LLVM from vectorising a loop (Adam's update ran several times slower with it:
+benchmarks/RESULTS.md).
 """
 import hashlib
 import os
@@ -154,6 +156,8 @@ numba.config.CACHE_DIR = _versioned_cache_dir(numba.__version__)   # before any 
 FASTMATH = {"contract", "reassoc", "arcp", "nsz"}
 
 _OPTIONS = dict(nopython=True, nogil=True, fastmath=FASTMATH, error_model="numpy")
+#: the same options for code compiled into a kernel: ``overload`` implementations, inlined code
+INNER_OPTIONS = {k: v for k, v in _OPTIONS.items() if k != "nopython"}
 
 
 class _Dispatcher(numba.core.registry.CPUDispatcher):
@@ -172,7 +176,6 @@ class _Dispatcher(numba.core.registry.CPUDispatcher):
                                          {k: unlit(v) for k, v in kws.items()})
 
 
-
 def _kernel_decorator(**options):
     def decorate(func):
         if numba.config.DISABLE_JIT:
@@ -186,6 +189,13 @@ def _kernel_decorator(**options):
 jit = _kernel_decorator()
 pjit = _kernel_decorator(parallel=True)
 prange = numba.prange
+
+
+@jit
+def bounds(t, nt, n):
+    """The rows ``lo:hi`` of piece t of nt of n rows (a parallel kernel's chunk; nt comes from
+    ``dlkit._threads.chunks``)."""
+    return t * n // nt, (t + 1) * n // nt
 
 
 def _log_compiles(path):

@@ -1,13 +1,14 @@
 """Machine code compiled once and called by many kernels: ``shared`` functions and ``chunked``
-parallel bodies.
+parallel bodies; and how such code reaches memory it is given as an address (``view``,
+``load``, ``store``, ``keep_alive``).
 
 Why. When a jitted function calls another, Numba links the callee's code into the caller and
 generates machine code for the whole again; a kernel inside a ``parallel=True`` loop is carried
 twice, in the threads' function and in the kernel around it. So every helper was compiled once
 per kernel that used it, and the float32 matrix product (its AVX-512 micro-kernel inlined at
-seven places) once per kernel that multiplies: a cold start of the document MLP took 46 s on 2
-cores, 42 of them in its two dense kernels, and the stacked LSTM 64 s (issue 16). Measured
-with Numba's "numba:compile" events, per function.
+seven places) once per kernel that multiplies: a cold start of the document MLP spent nearly
+all its compile time in its two dense kernels (issue 16; measured with Numba's
+"numba:compile" events, per function; figures in benchmarks/RESULTS.md).
 
 ``shared(*argtypes)`` compiles a function of scalars (arrays go as addresses and sizes, and
 are seen again as arrays with ``view``) as a C function (``numba.cfunc``, cached on disk like
@@ -26,8 +27,8 @@ chunk's code inlined (``inlined``): a function that calls a jitted one compiles 
 on its own and once linked into itself.
 
 Not everything gains from inlining: LLVM's time grows faster than the size of one function, so
-the product's block loop (``gemm._blocks``) is a shared function of its own rather than inlined
-into the product (3.5 s -> 1.3 + 1.3 s).
+the product's block loop (``_avx512._blocks``) is a shared function of its own rather than
+inlined into the product (two shorter compiles instead of one long one: benchmarks/RESULTS.md).
 """
 import ctypes
 import os
@@ -42,7 +43,7 @@ import numpy as np
 from llvmlite import ir as llvmir
 from numba.core import cgutils
 
-from ._jit import _OPTIONS, FASTMATH
+from ._jit import FASTMATH, INNER_OPTIONS
 
 
 class _Shared:
@@ -157,6 +158,37 @@ def view(typingctx, addr, shape, like):
     return arr(numba.types.int64, shape, like), codegen
 
 
+@numba.extending.intrinsic
+def load(typingctx, addr, like):
+    """The number at byte address ``addr``, of the dtype of the array ``like``."""
+    def codegen(context, builder, signature, args):
+        ptr = context.get_value_type(like.dtype).as_pointer()
+        return builder.load(builder.inttoptr(args[0], ptr))
+
+    return like.dtype(numba.types.int64, like), codegen
+
+
+@numba.extending.intrinsic
+def store(typingctx, addr, value):
+    """Store the number ``value`` at byte address ``addr``."""
+    def codegen(context, builder, signature, args):
+        ptr = context.get_value_type(value).as_pointer()
+        builder.store(args[1], builder.inttoptr(args[0], ptr))
+        return context.get_dummy_value()
+
+    return numba.types.void(numba.types.int64, value), codegen
+
+
+@numba.extending.intrinsic
+def keep_alive(typingctx, x):
+    """Nothing; a use of ``x``, so that Numba keeps the array alive (not freed) up to here
+    while its memory is reached through an address."""
+    def codegen(context, builder, signature, args):
+        return context.get_dummy_value()
+
+    return numba.types.void(x), codegen
+
+
 _KINDS = {"u1": "uint8", "i4": "int32", "i8": "int64"}   # element types of non-float arrays
 
 
@@ -165,7 +197,7 @@ def chunked(spec):
     pieces of the work), making it a shared function: compiled once per float dtype and called
     by name from the kernel's ``prange`` loop, which stays a few lines. (A ``parallel=True``
     kernel otherwise carries its body's machine code twice, in the threads' function and in
-    the kernel around it, and compiling one took ~4 s of which ~3 s were that.)
+    the kernel around it, and that was most of its compile time.)
 
     ``spec`` names the arguments' kinds, in order: "F3" a C-contiguous 3-D array of the
     kernel's float dtype, "u1:2" a 2-D uint8 array (also i4, i8), "float" a number of the
@@ -194,7 +226,7 @@ def chunked(spec):
                 return lambda *args: chunk(*args)
             return _flattening_caller(callers[dtype], kinds, chunk.py_func.__module__)
 
-        numba.extending.overload(call)(typer)
+        numba.extending.overload(call, jit_options=INNER_OPTIONS)(typer)
         call.__name__ = call.__qualname__ = stem
         call.__doc__ = chunk.py_func.__doc__
         return call
@@ -203,11 +235,12 @@ def chunked(spec):
 
 
 def inlined(kernel):
-    """``kernel``'s code for inlining into the shared function that calls it, so that it is
-    compiled there only (a called kernel is compiled on its own and then again, linked into
-    its caller)."""
-    options = {k: v for k, v in _OPTIONS.items() if k != "nopython"}
-    return numba.njit(inline="always", **options)(kernel.py_func)
+    """``kernel``'s code for inlining into the functions that call it (a shared function, or
+    a loop that calls a small helper per row), so that it is compiled there only (a called
+    kernel is compiled on its own and then again, linked into its caller)."""
+    if numba.config.DISABLE_JIT:   # kernel is the plain Python function
+        return kernel
+    return numba.njit(inline="always", **INNER_OPTIONS)(kernel.py_func)
 
 
 def _ndim(kind):

@@ -13,7 +13,7 @@ from numba import types
 from numba.extending import overload
 
 from . import _fastmath as fm
-from ._jit import jit
+from ._jit import INNER_OPTIONS, jit
 from ._shared import inlined, shared, view
 
 LINEAR, RELU, LEAKY_RELU, ELU, SIGMOID, TANH, SOFTMAX, GELU, SOFTPLUS, SWISH = range(10)
@@ -23,7 +23,6 @@ CODES = {
     "sigmoid": SIGMOID, "tanh": TANH, "softmax": SOFTMAX, "gelu": GELU,
     "softplus": SOFTPLUS, "swish": SWISH,
 }
-ALIASES = {None: "linear", "silu": "swish"}
 
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -141,7 +140,7 @@ def softmax_backward_rows(y, dy, dz):
 @jit
 def copy_into(dst, src):
     """dst = src for C-contiguous arrays of one size. (``dst[...] = src`` compiles NumPy's
-    broadcasting with its error messages, about 2 s per kernel and shape; this loop does not.)"""
+    broadcasting with its error messages, seconds per kernel and shape; this loop does not.)"""
     d, s = dst.reshape(-1), src.reshape(-1)
     for i in range(d.size):
         d[i] = s[i]
@@ -205,7 +204,7 @@ def _bias_activation(z, b, act, alpha, y):
     # The common activations in the same pass as the bias (one sweep over z instead of two).
     if act == RELU and z.ctypes.data == y.ctypes.data:
         # ReLU in place (Conv2D keeps only y). Its own loop: with z and y the same array the
-        # two-array loop below fails LLVM's runtime alias check and runs scalar, 10x slower.
+        # two-array loop below fails LLVM's runtime alias check and runs scalar, far slower.
         for i in range(n):
             for j in range(m):
                 v = z[i, j] + b[j]
@@ -317,7 +316,7 @@ def bias_activation(z, b, act, alpha, y):
     _bias_activation(z, b, act, alpha, y)
 
 
-@overload(bias_activation)
+@overload(bias_activation, jit_options=INNER_OPTIONS)
 def _bias_activation_overload(z, b, act, alpha, y):
     fn = _shared_pair(_bias_activation_f32, _bias_activation_f64).get(z.dtype)
     if fn is None or not _contiguous(z, b, y) or not z.dtype == b.dtype == y.dtype:
@@ -334,7 +333,7 @@ def activation_grad(z, y, dy, act, alpha, dz):
     _activation_grad(z, y, dy, act, alpha, dz)
 
 
-@overload(activation_grad)
+@overload(activation_grad, jit_options=INNER_OPTIONS)
 def _activation_grad_overload(z, y, dy, act, alpha, dz):
     fn = _shared_pair(_activation_grad_f32, _activation_grad_f64).get(z.dtype)
     if fn is None or not _contiguous(z, y, dy, dz) or not z.dtype == y.dtype == dy.dtype == dz.dtype:
@@ -351,7 +350,7 @@ def forward_flat(z, act, alpha, y):
     _forward_flat(z, act, alpha, y)
 
 
-@overload(forward_flat)
+@overload(forward_flat, jit_options=INNER_OPTIONS)
 def _forward_flat_overload(z, act, alpha, y):
     fn = _shared_pair(_forward_flat_f32, _forward_flat_f64).get(z.dtype)
     if fn is None or not _contiguous(z, y) or z.dtype != y.dtype:
@@ -367,7 +366,7 @@ def backward_flat(z, y, dy, act, alpha, dz):
     _backward_flat(z, y, dy, act, alpha, dz)
 
 
-@overload(backward_flat)
+@overload(backward_flat, jit_options=INNER_OPTIONS)
 def _backward_flat_overload(z, y, dy, act, alpha, dz):
     fn = _shared_pair(_activation_grad_f32, _activation_grad_f64).get(z.dtype)
     if fn is None or not _contiguous(z, y, dy, dz):

@@ -1,15 +1,12 @@
 """Conv2D kernels, channels-last: x (N, H, W, C), kernel w (kh, kw, C, F), z (N, H', W', F).
 
-Two ways to compute the same sums (``dlkit.reference.conv`` is the definition):
+im2col + GEMM (``dlkit.reference.conv`` is the definition): copy every window into a row of
+``cols`` (N H' W', kh kw C), then one matrix product z = cols @ W2 with W2 = w.reshape(kh kw C,
+F). Direct loops over each output pixel's window were measured slower at every shape of the
+book, even for a first layer on grey images (kh kw C = 9), and are not kept
+(benchmarks/RESULTS.md).
 
-* im2col + GEMM: copy every window into a row of ``cols`` (N H' W', kh kw C), then one matrix
-  product z = cols @ W2 with W2 = w.reshape(kh kw C, F). BLAS does the arithmetic, so this wins
-  when kh kw C is large enough for a good GEMM (the second conv of the book's CNN: 288).
-* direct loops: for each output pixel, accumulate the kh kw C taps into F outputs; the inner
-  loop runs over F and vectorises. Expected to win when kh kw C is tiny (9 for a first layer on
-  grey images), but measured slower there too (``dlkit.layers.conv.DIRECT_MAX_WINDOW``).
-
-Both split the batch into ``nt`` chunks run by a ``prange`` (one per core): each chunk does its
+The batch is split into ``nt`` chunks run by a ``prange`` (one per core): each chunk does its
 own im2col and its own single-threaded matrix product (``gemm.mm``: AVX-512 code of our own
 where the CPU has it, else BLAS), and weight gradients are summed per chunk and
 then added in a fixed order, so results do not depend on thread timing.
@@ -18,7 +15,7 @@ from ``dlkit.layers.geometry``; positions in the padding read as 0.
 """
 import numpy as np
 
-from ._jit import jit, pjit, prange
+from ._jit import bounds, jit, pjit, prange
 from ._shared import chunked
 from .activations import activation_grad, bias_activation, column_sums, sum_parts
 from .gemm import mm, transposed
@@ -36,8 +33,9 @@ def im2col(x, kh, kw, sh, sw, pt, pl, ho, wo, cols):
 
     Loops run tap by tap over a whole output row (j innermost but one), so the bounds test is
     done once per tap and row instead of per element; indices are unsigned because Numba tests
-    every signed index for a negative (wrap-around) value. For C = 1 (grey images) this is 5x
-    faster than a loop over the window of each output pixel.
+    every signed index for a negative (wrap-around) value. For C = 1 (grey images) this is
+    several times faster than a loop over the window of each output pixel
+    (benchmarks/RESULTS.md).
     """
     n, h, w, c = x.shape
     kc = cols.shape[1]
@@ -96,101 +94,43 @@ def col2im(cols, kh, kw, sh, sw, pt, pl, ho, wo, dx):
                 r += 1
 
 
+@chunked("F4 F4 F1 int int int int int int int float F2 F4 F4")
 @jit
-def _direct_chunk(x, w, kh, kw, sh, sw, pt, pl, z):
-    """z (n, ho, wo, F) = x * w by direct loops; the inner loop over F vectorises."""
-    n, h, wd, c = x.shape
-    ho, wo, f = z.shape[1], z.shape[2], z.shape[3]
-    for b in range(n):
-        for i in range(ho):
-            for j in range(wo):
-                for k in range(f):
-                    z[b, i, j, k] = 0.0
-                for di in range(kh):
-                    hi = i * sh + di - pt
-                    if hi < 0 or hi >= h:
-                        continue
-                    for dj in range(kw):
-                        wj = j * sw + dj - pl
-                        if wj < 0 or wj >= wd:
-                            continue
-                        for ci in range(c):
-                            v = x[b, hi, wj, ci]
-                            for k in range(f):
-                                z[b, i, j, k] += v * w[di, dj, ci, k]
-
-
-@jit
-def _direct_weight_grad_chunk(x, dz, kh, kw, sh, sw, pt, pl, dw):
-    """dw (kh, kw, C, F) = sum over positions of x_window^T dz, by direct loops."""
-    n, h, wd, c = x.shape
-    ho, wo, f = dz.shape[1], dz.shape[2], dz.shape[3]
-    dw[...] = 0.0
-    for b in range(n):
-        for i in range(ho):
-            for j in range(wo):
-                for di in range(kh):
-                    hi = i * sh + di - pt
-                    if hi < 0 or hi >= h:
-                        continue
-                    for dj in range(kw):
-                        wj = j * sw + dj - pl
-                        if wj < 0 or wj >= wd:
-                            continue
-                        for ci in range(c):
-                            v = x[b, hi, wj, ci]
-                            for k in range(f):
-                                dw[di, dj, ci, k] += v * dz[b, i, j, k]
-
-
-@jit
-def _bounds(t, nt, n):
-    return t * n // nt, (t + 1) * n // nt
-
-
-@chunked("F4 F4 F1 int int int int int int int float bool F2 F4 F4")
-@jit
-def _forward_chunk(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, direct, cols, z, y, t, nt):
+def _forward_chunk(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, cols, z, y, t, nt):
     """Piece t of nt of forward (see there)."""
     n, ho, wo, f = z.shape
     w2 = w.reshape(-1, f)
-    lo, hi = _bounds(t, nt, n)
+    lo, hi = bounds(t, nt, n)
     r0, r1 = lo * ho * wo, hi * ho * wo
     z2 = z[lo:hi].reshape(-1, f)
-    if direct:
-        _direct_chunk(x[lo:hi], w, kh, kw, sh, sw, pt, pl, z[lo:hi])
-    else:
-        im2col(x[lo:hi], kh, kw, sh, sw, pt, pl, ho, wo, cols[r0:r1])
-        mm(cols[r0:r1], w2, z2)
+    im2col(x[lo:hi], kh, kw, sh, sw, pt, pl, ho, wo, cols[r0:r1])
+    mm(cols[r0:r1], w2, z2)
     bias_activation(z2, b, act, alpha, y[lo:hi].reshape(-1, f))
 
 
 @pjit
-def forward(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, cols, z, y):
+def forward(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, nt, cols, z, y):
     """z = conv(x, w) + b, y = f(z). x: (N, H, W, C); w: (kh, kw, C, F); z, y: (N, H', W', F).
 
-    cols: (N H' W', kh kw C), filled with the windows (kept for backward) unless ``direct``.
+    cols: (N H' W', kh kw C), filled with the windows (kept for backward).
     For the linear activation pass the same array as z and y.
     """
     for t in prange(nt):
-        _forward_chunk(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, direct, cols, z, y, t, nt)
+        _forward_chunk(x, w, b, kh, kw, sh, sw, pt, pl, act, alpha, cols, z, y, t, nt)
 
 
-@chunked("F4 F4 F4 F4 F4 int int int int int int int float bool bool F2 F4 F2 F5 F2 F4 F1 F4 F2")
+@chunked("F4 F4 F4 F4 int int int int int int int float bool F2 F4 F2 F5 F2 F4 F1 F4 F2")
 @jit
-def _backward_chunk(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, direct, need_dx, cols, dz,
+def _backward_chunk(w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, need_dx, cols, dz,
                     dcols, dw_parts, db_parts, dw, db, dx, w2t, t, nt):
     """Piece t of nt of backward (see there)."""
     n, ho, wo, f = z.shape
-    lo, hi = _bounds(t, nt, n)
+    lo, hi = bounds(t, nt, n)
     r0, r1 = lo * ho * wo, hi * ho * wo
     dz2 = dz[lo:hi].reshape(-1, f)
     activation_grad(z[lo:hi].reshape(-1, f), y[lo:hi].reshape(-1, f), dy[lo:hi].reshape(-1, f),
-              act, alpha, dz2)
-    if direct:
-        _direct_weight_grad_chunk(x[lo:hi], dz[lo:hi], kh, kw, sh, sw, pt, pl, dw_parts[t])
-    else:
-        mm(cols[r0:r1].T, dz2, dw_parts[t].reshape(-1, f))
+                    act, alpha, dz2)
+    mm(cols[r0:r1].T, dz2, dw_parts[t].reshape(-1, f))
     column_sums(dz2, db_parts[t])
     if need_dx:
         mm(dz2, w2t, dcols[r0:r1])
@@ -198,19 +138,20 @@ def _backward_chunk(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, direct, 
 
 
 @pjit
-def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, need_dx,
+def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, need_dx,
              cols, dz, dcols, dw_parts, db_parts, dw, db, dx):
     """Given dy = dL/dy (N, H', W', F): dz = dy f'(z), dw = sum windows^T dz, db = sum dz,
     dx = col2im(dz W2^T) (only when need_dx).
 
-    cols: the windows forward stored (GEMM path); dcols: scratch like cols; dw_parts (nt, kh, kw,
-    C, F) and db_parts (nt, F): per-chunk sums. For the linear activation pass dy itself as dz.
+    cols: the windows forward stored (x itself is not read again); dcols: scratch like cols;
+    dw_parts (nt, kh, kw, C, F) and db_parts (nt, F): per-chunk sums. For the linear activation
+    pass dy itself as dz.
     """
     n, ho, wo, f = z.shape
     w2t = transposed(w.reshape(-1, f))   # (F, kh kw C), once for every thread
     for t in prange(nt):
-        _backward_chunk(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, direct, need_dx, cols,
-                        dz, dcols, dw_parts, db_parts, dw, db, dx, w2t, t, nt)
+        _backward_chunk(w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, need_dx, cols, dz,
+                        dcols, dw_parts, db_parts, dw, db, dx, w2t, t, nt)
     sum_parts(dw_parts, dw)
     sum_parts(db_parts, db)
 
@@ -220,7 +161,7 @@ def backward(x, w, z, y, dy, kh, kw, sh, sw, pt, pl, act, alpha, nt, direct, nee
 def _input_grad_chunk(dz, w, kh, kw, sh, sw, pt, pl, dcols, dx, w2t, t, nt):
     """Piece t of nt of input_grad (see there)."""
     n, ho, wo, f = dz.shape
-    lo, hi = _bounds(t, nt, n)
+    lo, hi = bounds(t, nt, n)
     r0, r1 = lo * ho * wo, hi * ho * wo
     mm(dz[lo:hi].reshape(-1, f), w2t, dcols[r0:r1])
     col2im(dcols[r0:r1], kh, kw, sh, sw, pt, pl, ho, wo, dx[lo:hi])
@@ -234,5 +175,3 @@ def input_grad(dz, w, kh, kw, sh, sw, pt, pl, nt, dcols, dx):
     w2t = transposed(w.reshape(-1, f))   # (F, kh kw C), once for every thread
     for t in prange(nt):
         _input_grad_chunk(dz, w, kh, kw, sh, sw, pt, pl, dcols, dx, w2t, t, nt)
-
-

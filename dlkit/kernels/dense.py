@@ -7,18 +7,18 @@ Two ways, chosen per call:
 * float32 on a CPU with AVX-512 (``gemm.ENABLED``): one Numba call does everything, the rows
   (forward, dx) or the weight rows (dW) split over the threads, each block a product of
   ``gemm.mm`` followed by the element-wise pass (each thread's piece is a shared function,
-  ``_forward_chunk``/``_backward_chunk``: see ``_shared.chunked``). Measured on the 2-core
-  Zen 5 VM (2 threads): 32x784 @ 784x32 + relu 5.7 us against NumPy's 10.4 us for the product
-  alone, 32x1600 @ 1600x128 38 against 68 us.
+  ``_forward_chunk``/``_backward_chunk``: see ``_shared.chunked``). Measured faster, product
+  and activation together, than NumPy's product alone at the book's shapes (see
+  benchmarks/RESULTS.md).
 * otherwise the products go to NumPy's BLAS and everything element-wise around them (bias,
   activation, its derivative, the bias gradient) runs in one Numba pass each. (Numba's own
-  ``np.dot`` calls SciPy's bundled OpenBLAS, which measured 37% slower than NumPy's at these
-  shapes: 82 vs 60 us for 32x784 @ 784x128, one thread.)
+  ``np.dot`` calls SciPy's bundled OpenBLAS, which measured slower than NumPy's at these
+  shapes: benchmarks/RESULTS.md.)
 """
-import numba
 import numpy as np
 
-from ._jit import jit, pjit, prange
+from .._threads import chunks
+from ._jit import bounds, jit, pjit, prange
 from ._shared import chunked
 from .activations import activation_grad, bias_activation, column_sums
 from .gemm import ENABLED, NR, mm
@@ -34,9 +34,8 @@ def activation_grad_bias(z, y, dy, act, alpha, dz, db):
 @chunked("F2 F2 F1 int float F2 F2")
 @jit
 def _forward_chunk(x, w, b, act, alpha, z, y, t, nt):
-    """Rows t n / nt to (t + 1) n / nt of forward's z and y."""
-    n = x.shape[0]
-    lo, hi = t * n // nt, (t + 1) * n // nt
+    """Piece t of nt of forward's z and y (a block of rows)."""
+    lo, hi = bounds(t, nt, x.shape[0])
     mm(x[lo:hi], w, z[lo:hi])
     bias_activation(z[lo:hi], b, act, alpha, y[lo:hi])
 
@@ -50,13 +49,12 @@ def _forward_blocks(x, w, b, act, alpha, z, y, nt):
 @chunked("F2 F2 F2 F2 F2 int float F2 F2 F1 F2 bool")
 @jit
 def _backward_chunk(x, w, z, y, dy, act, alpha, dz, dw, db, dx, need_dx, t, nt):
-    """Rows t d / nt to (t + 1) d / nt of backward's dw and rows t n / nt to (t + 1) n / nt of
-    its dx."""
+    """Piece t of nt of backward's dw (a block of its rows) and of its dx (a block of rows)."""
     n, d = x.shape
-    lo, hi = t * d // nt, (t + 1) * d // nt
+    lo, hi = bounds(t, nt, d)
     mm(x[:, lo:hi].T, dz, dw[lo:hi])          # rows lo:hi of dW = x^T dz
     if need_dx:
-        lo, hi = t * n // nt, (t + 1) * n // nt
+        lo, hi = bounds(t, nt, n)
         mm(dz[lo:hi], w.T, dx[lo:hi])
 
 
@@ -80,7 +78,7 @@ def forward(x, w, b, act, alpha, z, y):
     For the linear activation pass the same array as z and y.
     """
     if _blocked(x, w):
-        _forward_blocks(x, w, b, act, alpha, z, y, max(1, min(numba.get_num_threads(), len(x))))
+        _forward_blocks(x, w, b, act, alpha, z, y, chunks(len(x)))
         return
     np.matmul(x, w, out=z)
     bias_activation(z, b, act, alpha, y)
@@ -95,7 +93,7 @@ def backward(x, w, z, y, dy, act, alpha, dz, dw, db, dx, need_dx):
     """
     if _blocked(x, w, dy):
         _backward_blocks(x, w, z, y, dy, act, alpha, dz, dw, db, dx, need_dx,
-                         max(1, min(numba.get_num_threads(), len(x), x.shape[1])))
+                         chunks(min(len(x), x.shape[1])))
         return
     activation_grad_bias(z, y, dy, act, alpha, dz, db)
     np.matmul(x.T, dz, out=dw)

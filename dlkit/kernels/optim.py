@@ -26,7 +26,8 @@ TINY = np.float32(1e-30)  # a float32 constant: comparing float32 state needs no
 @jit
 def _flush(v):
     # v - v, not 0 * v: Numba types int * float32 as float64, and that one conversion per
-    # element made SGD's update 2.6x slower. (Here |v| < TINY, so v is finite and v - v is 0.)
+    # element made SGD's update measurably slower (benchmarks/RESULTS.md). (Here |v| < TINY,
+    # so v is finite and v - v is 0.)
     return v if abs(v) >= TINY else v - v
 
 

@@ -4,13 +4,8 @@ Geometry arguments as in ``dlkit.kernels.conv``: window (ph, pw), strides (sh, s
 before each axis (pt, pl). The inner loops run over channels, which are contiguous, so they
 vectorise. ``dlkit.reference.conv`` holds the NumPy definitions these are tested against.
 """
-from ._jit import jit, pjit, prange
+from ._jit import bounds, jit, pjit, prange
 from ._shared import chunked
-
-
-@jit
-def _bounds(t, nt, n):
-    return t * n // nt, (t + 1) * n // nt
 
 
 @jit
@@ -49,7 +44,7 @@ def _max_chunk(x, ph, pw, sh, sw, pt, pl, y, arg):
 def _max_forward_chunk(x, ph, pw, sh, sw, pt, pl, y, arg, t, nt):
     """Piece t of nt of max_forward (see there)."""
     n = x.shape[0]
-    lo, hi = _bounds(t, nt, n)
+    lo, hi = bounds(t, nt, n)
     _max_chunk(x[lo:hi], ph, pw, sh, sw, pt, pl, y[lo:hi], arg[lo:hi])
 
 
@@ -93,7 +88,7 @@ def _max_backward_chunk(dy, arg, ph, pw, sh, sw, pt, pl, dx, t, nt):
     n, h, w, c = dx.shape
     ho, wo = dy.shape[1], dy.shape[2]
     tiles = ph == sh and pw == sw and pt == 0 and pl == 0 and ho * ph <= h and wo * pw <= w
-    lo, hi = _bounds(t, nt, n)
+    lo, hi = bounds(t, nt, n)
     if tiles:
         _max_backward_tiles(dy[lo:hi], arg[lo:hi], ph, pw, dx[lo:hi])
         return

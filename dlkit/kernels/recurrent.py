@@ -2,19 +2,17 @@
 backpropagation through time (BPTT), each in one call.
 
 Layout: arrays are *time-major* inside the kernels, ``Z[t]`` is the (N, G) block of step t,
-so every per-step slice ``H[t, lo:hi]`` is contiguous and goes straight to BLAS.
+so every per-step slice ``H[t, lo:hi]`` is contiguous and goes straight to the matrix product.
 ``H`` has T + 1 steps: ``H[0]`` is the initial state h_0 and ``H[t + 1]`` the output of step t.
 
 How the work is split (why it is fast):
-  * the input projection x_t W + b of *all* steps is one GEMM, (T*N, D) @ (D, G), before the
-    recurrence (``project``); BPTT likewise leaves dW = X^T dZ, dU = H_{t-1}^T dZ and
-    dX = dZ W^T to three GEMMs after it (``dense_grads``);
+  * the input projection x_t W + b of *all* steps is one product, (T*N, D) @ (D, G), before
+    the recurrence; BPTT likewise leaves dW = X^T dZ, dU = H_{t-1}^T dZ and dX = dZ W^T to
+    products after it (both in ``kernels.projection``);
   * what must be sequential, h_{t-1} U and the gate nonlinearities, runs per step, fused;
   * samples are independent, so the batch is cut into ``nchunks`` blocks that run the whole
     recurrence on separate threads (``prange``), each calling a single-threaded matrix
-    product (``gemm.mm``).
-    Results do not depend on the chunking except for the order of float additions in
-    dense_grads' partial sums (deterministic for a given ``nchunks``).
+    product (``gemm.mm``); results do not depend on the chunking.
 
 Masks (from ``Embedding(mask_zero=True)``): ``mask[t, n] == 0`` skips step t of sample n, which
 carries its state over (h_t = h_{t-1}, c_t = c_{t-1}), as Keras does; BPTT passes the state
@@ -28,25 +26,24 @@ gate function over all rows, then the next), see the helpers below.
 
 import numpy as np
 
-from ._jit import jit, pjit, prange
+from ._jit import bounds, jit, pjit, prange
 from ._shared import chunked
 from . import _fastmath as fm
-from .gemm import mm, mm_add, transposed
-from .activations import (LINEAR, ONE, SIGMOID, TANH, add_into, backward_flat, bias_activation,
-                          column_sums, copy_into, forward_flat)
+from .gemm import mm, mm_add
+from .activations import LINEAR, ONE, SIGMOID, TANH, backward_flat, forward_flat
 
 
 # -- element-wise helpers on rows rlo:rhi, columns lo:hi of 2-D arrays -----------------------
-# One call per time step and block of rows, not per row: a call costs ~35 ns (saving registers,
-# loading constants, alias checks), as much as a 128-wide loop's arithmetic.
+# One call per time step and block of rows, not per row: a call (saving registers, loading
+# constants, alias checks) costs as much as a 128-wide loop's arithmetic.
 # Indices rather than slices in the gate loops: a slice is a new array view whose reference
 # count is updated atomically, which in the per-row loops of two threads costs more than the
 # arithmetic. Unsigned indices: for a signed one Numba adds a negative-index fix-up to every
-# access, and LLVM then leaves the loop scalar; the LSTM's gate loops ran ~1.6x faster
-# unsigned. (Mixing np.uint64 with int64 gives float64 in Numba, so whole index expressions are
-# cast.) A loop that writes one array at two column offsets (gz[n, j] and gz[n, u + j]) stays
-# scalar: LLVM checks for overlap once for all rows, where the two ranges do overlap; such
-# loops are written as one loop per output range.
+# access, and LLVM then leaves the loop scalar; the LSTM's gate loops ran measurably faster
+# unsigned (benchmarks/RESULTS.md). (Mixing np.uint64 with int64 gives float64 in Numba, so
+# whole index expressions are cast.) A loop that writes one array at two column offsets
+# (gz[n, j] and gz[n, u + j]) stays scalar: LLVM checks for overlap once for all rows, where
+# the two ranges do overlap; such loops are written as one loop per output range.
 @jit
 def activate(z, y, rlo, rhi, lo, hi, act, alpha):
     """y[rlo:rhi, lo:hi] = f(z[rlo:rhi, lo:hi]), with fast paths for the two gate functions."""
@@ -84,75 +81,6 @@ def activate_grad(z, y, g, rlo, rhi, lo, hi, act, alpha):
             backward_flat(z[row, lo:hi], y[row, lo:hi], gs, act, alpha, gs)
 
 
-# -- the GEMMs before and after the recurrence ------------------------------------------------
-@chunked("F2 F2 F1 F2")
-@jit
-def _project_chunk(x, w, b, out, k, nblocks):
-    """Piece k of nblocks of project (see there)."""
-    m = out.shape[0]
-    lo = k * m // nblocks
-    hi = (k + 1) * m // nblocks
-    if hi > lo:
-        mm(x[lo:hi], w, out[lo:hi])
-        bias_activation(out[lo:hi], b, LINEAR, 0.0, out[lo:hi])   # + b
-
-
-@pjit
-def project(x, w, b, out, nblocks):
-    """out = x W + b. x: (M, D), w: (D, G), b: (G,), out: (M, G); rows split over threads."""
-    m = out.shape[0]
-    for k in prange(nblocks):
-        _project_chunk(x, w, b, out, k, nblocks)
-
-
-@chunked("F2 F2 F2 F2 F1 bool F2 bool F3 F2 F2")
-@jit
-def _dense_grads_chunk(x, dz, w, dw, db, need_db, dx, need_dx, parts_w, parts_b, wt, k, nblocks):
-    """Piece k of nblocks of dense_grads (see there)."""
-    m, d = x.shape
-    g = dz.shape[1]
-    lo = k * m // nblocks
-    hi = (k + 1) * m // nblocks
-    if hi > lo:
-        # x's block transposed into rows first: the product reads plain rows faster than
-        # a transposed view (LSTM's dU, 448x128 per thread: 350 -> 304 us)
-        xt = transposed(x[lo:hi])
-        if k == 0:
-            mm(xt, dz[lo:hi], dw)
-        else:
-            mm(xt, dz[lo:hi], parts_w[k - 1])
-        if need_db:
-            column_sums(dz[lo:hi], parts_b[k])
-        if need_dx:
-            mm(dz[lo:hi], wt, dx[lo:hi])
-    elif k == 0:
-        dw[:] = 0.0
-    else:
-        parts_w[k - 1] = 0.0
-
-
-@pjit
-def dense_grads(x, dz, w, dw, db, need_db, dx, need_dx, nblocks):
-    """dW = x^T dz, db = sum_rows dz, dx = dz W^T (if need_dx). x: (M, D), dz: (M, G).
-
-    Each thread takes a block of rows; the first writes its part of dW straight into dw, the
-    others into partial sums added to it afterwards.
-    """
-    m, d = x.shape
-    g = dz.shape[1]
-    parts_w = np.empty((nblocks - 1, d, g), dz.dtype)
-    parts_b = np.zeros((nblocks, g), dz.dtype)
-    wt = transposed(w) if need_dx else w   # once, not once per thread
-    for k in prange(nblocks):
-        _dense_grads_chunk(x, dz, w, dw, db, need_db, dx, need_dx, parts_w, parts_b, wt, k, nblocks)
-    for k in range(nblocks - 1):
-        add_into(dw, parts_w[k])
-    if need_db:
-        copy_into(db, parts_b[0])
-        for k in range(1, nblocks):
-            add_into(db, parts_b[k])
-
-
 # -- SimpleRNN: h_t = f(x_t W + h_{t-1} U + b) --------------------------------------------------
 @jit
 def _carry_masked(mask, t, lo, hi, src, dst):
@@ -188,8 +116,7 @@ def _add_rows(x, y, lo, hi):
 def _simple_rnn_forward_chunk(Z, U, mask, has_mask, act, alpha, H, k, nchunks):
     """Piece k of nchunks of simple_rnn_forward (see there)."""
     T, N, u = Z.shape
-    lo = k * N // nchunks
-    hi = (k + 1) * N // nchunks
+    lo, hi = bounds(k, nchunks, N)
     for t in range(T):
         mm_add(H[t, lo:hi], U, Z[t, lo:hi])                  # z += h_{t-1} U
         activate(Z[t], H[t + 1], lo, hi, 0, u, act, alpha)
@@ -201,7 +128,6 @@ def _simple_rnn_forward_chunk(Z, U, mask, has_mask, act, alpha, H, k, nchunks):
 def simple_rnn_forward(Z, U, mask, has_mask, act, alpha, H, nchunks):
     """Z: (T, N, u) holds x_t W + b on entry and the pre-activations on exit;
     U: (u, u); mask: (T, N) or unused; H: (T+1, N, u) with H[0] = h_0 set by the caller."""
-    T, N, u = Z.shape
     for k in prange(nchunks):
         _simple_rnn_forward_chunk(Z, U, mask, has_mask, act, alpha, H, k, nchunks)
 
@@ -213,8 +139,7 @@ def _simple_rnn_backward_chunk(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh
     """Piece k of nchunks of simple_rnn_backward (see there)."""
     T, N, u = Z.shape
     uu = np.uint64(u)
-    lo = k * N // nchunks
-    hi = (k + 1) * N // nchunks
+    lo, hi = bounds(k, nchunks, N)
     for t in range(T - 1, -1, -1):
         g = dZ[t]
         if seq:
@@ -238,7 +163,6 @@ def simple_rnn_backward(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh, dZ, n
     dL/dh_T on entry (last output + state gradient) and dL/dh_0 on exit; dZ: (T, N, u) out;
     UT = U^T contiguous."""
     T, N, u = Z.shape
-    uu = np.uint64(u)
     carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
         _simple_rnn_backward_chunk(dH, seq, mask, has_mask, Z, H, UT, act, alpha, dh, dZ, carry, k,
@@ -253,8 +177,7 @@ def _lstm_forward_chunk(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S,
     T, N, G = Z.shape
     u = G // 4
     uu, u2, u3 = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u)
-    lo = k * N // nchunks
-    hi = (k + 1) * N // nchunks
+    lo, hi = bounds(k, nchunks, N)
     for t in range(T):
         mm_add(H[t, lo:hi], U, Z[t, lo:hi])                  # z += h_{t-1} U
         z, a, cp, c, s, h = Z[t], A[t], C[t], C[t + 1], S[t], H[t + 1]
@@ -284,9 +207,6 @@ def lstm_forward(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S, H, nch
     C, H: (T+1, N, u) cell and hidden states (index 0 = initial, set by the caller);
     S: (T, N, u) = act(c_t). Skipped steps (mask 0) carry c and h over; their A and S rows
     hold values nothing reads."""
-    T, N, G = Z.shape
-    u = G // 4
-    uu, u2, u3 = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u)
     for k in prange(nchunks):
         _lstm_forward_chunk(Z, U, mask, has_mask, act, alpha, ract, ralpha, A, C, S, H, k, nchunks)
 
@@ -299,8 +219,7 @@ def _lstm_backward_chunk(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ra
     T, N, G = Z.shape
     u = G // 4
     uu, u2, u3 = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u)
-    lo = k * N // nchunks
-    hi = (k + 1) * N // nchunks
+    lo, hi = bounds(k, nchunks, N)
     for t in range(T - 1, -1, -1):
         gz, z, a, c, cp, s = dZ[t], Z[t], A[t], C[t + 1], C[t], S[t]
         if seq:
@@ -344,7 +263,6 @@ def lstm_backward(dH, seq, mask, has_mask, Z, A, C, S, UT, act, alpha, ract, ral
     dL/dc_0 on exit; dZ: (T, N, 4u) out (gradients w.r.t. the pre-activations)."""
     T, N, G = Z.shape
     u = G // 4
-    uu, u2, u3 = np.uint64(u), np.uint64(2 * u), np.uint64(3 * u)
     ds = np.empty((N, u), Z.dtype)
     carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
@@ -361,8 +279,7 @@ def _gru_forward_chunk(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, 
     T, N, G = Z.shape
     u = G // 3
     uu, u2 = np.uint64(u), np.uint64(2 * u)
-    lo = k * N // nchunks
-    hi = (k + 1) * N // nchunks
+    lo, hi = bounds(k, nchunks, N)
     for t in range(T):
         mm(H[t, lo:hi], U, rec[lo:hi])
         z, a, rh, hp, h = Z[t], A[t], RH[t], H[t], H[t + 1]
@@ -394,8 +311,6 @@ def gru_forward(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, 
     Z: (T, N, 3u) input projections x_t W + b_in in, pre-activations out; A: (T, N, 3u) holds
     [z, r, hh]; RH: (T, N, u) keeps r_h for backward; H: (T+1, N, u), H[0] set by the caller."""
     T, N, G = Z.shape
-    u = G // 3
-    uu, u2 = np.uint64(u), np.uint64(2 * u)
     rec = np.empty((N, G), Z.dtype)
     for k in prange(nchunks):
         _gru_forward_chunk(Z, U, brec, mask, has_mask, act, alpha, ract, ralpha, A, RH, H, rec, k,
@@ -410,8 +325,7 @@ def _gru_backward_chunk(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ra
     T, N, G = Z.shape
     u = G // 3
     uu, u2 = np.uint64(u), np.uint64(2 * u)
-    lo = k * N // nchunks
-    hi = (k + 1) * N // nchunks
+    lo, hi = bounds(k, nchunks, N)
     for t in range(T - 1, -1, -1):
         gp, gr, z, a, rh, hp = dP[t], dR[t], Z[t], A[t], RH[t], H[t]
         if seq:
@@ -457,27 +371,8 @@ def gru_backward(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ral
     (-> dU, b_rec); they differ only in the h part: dR_h = dP_h * r."""
     T, N, G = Z.shape
     u = G // 3
-    uu, u2 = np.uint64(u), np.uint64(2 * u)
     carry = np.empty((N, u), Z.dtype)
     for k in prange(nchunks):
         _gru_backward_chunk(dH, seq, mask, has_mask, Z, A, RH, H, UT, act, alpha, ract, ralpha, dh,
                             dP, dR, carry, k, nchunks)
 
-
-# -- Embedding -------------------------------------------------------------------------------
-@jit
-def embedding_forward(ids, table, out):
-    """out[i] = table[ids[i]]. ids: (M,) int64, table: (V, d), out: (M, d)."""
-    for i in range(ids.shape[0]):
-        out[i] = table[ids[i]]
-
-
-@jit
-def embedding_backward(ids, dy, dtable):
-    """dtable = sum over i of dy[i] scattered to row ids[i] (repeated ids add up)."""
-    dtable[:] = 0.0
-    d = dy.shape[1]
-    for i in range(ids.shape[0]):
-        r = ids[i]
-        for j in range(d):
-            dtable[r, j] += dy[i, j]

@@ -15,13 +15,6 @@ from .base import Layer
 from .geometry import (normalize_padding, normalize_tuple, pad_amounts, transpose_output_length,
                        window_geometry)
 
-# Direct loops are used when a window holds at most this many numbers (kh kw C). Measured on
-# 2 cores (batch 32, float32): for the book's first layer (3x3x1 = 9 -> 32 filters) im2col +
-# GEMM took 0.15 ms forward / 0.34 ms backward against 0.35 / 0.66 ms for the direct loops
-# (a variant with long vectorised loops over whole output rows tied with GEMM and was not
-# kept), and 2x2x1 tied forward but lost backward, so no shape tried favours them and GEMM is
-# always used. Set ``layer._direct = True`` to run the direct kernels (the tests check both).
-DIRECT_MAX_WINDOW = 0
 # Below this many multiply-adds per batch one thread is faster than waking the second one.
 PARALLEL_MIN_FLOPS = 200_000
 
@@ -163,8 +156,6 @@ class Conv2D(_ConvBase):
         h, w = input_shape[1:3]
         self._geom = window_geometry((h, w), self.kernel_size, self.strides, self.padding,
                                      f"Conv2D layer {self.name!r}")
-        window = self.kernel_size[0] * self.kernel_size[1] * input_shape[-1]
-        self._direct = window <= DIRECT_MAX_WINDOW
 
     def compute_output_shape(self, input_shape):
         check_image_shape(self, input_shape)
@@ -185,14 +176,14 @@ class Conv2D(_ConvBase):
         ho, wo, pt, pl = self._geom
         (kh, kw), (sh, sw) = self.kernel_size, self.strides
         rows, window = n * ho * wo, kh * kw * self.input_shape[-1]
-        cols = self._scratch("cols", (1, 1) if self._direct else (rows, window))
+        cols = self._scratch("cols", (rows, window))
         z = np.empty((n, ho, wo, self.filters), dtype=self.dtype)
         # ReLU in place: backward's test z > 0 is the same as y > 0, and one pass over a large
         # array is saved (so for relu ``_z`` holds y; the fused heads use sigmoid/softmax).
         y = z if self.activation in ("linear", "relu") else np.empty_like(z)
         nt = _threads(n, self._flops(n))
         conv.forward(x, self.kernel, self.bias, kh, kw, sh, sw, pt, pl, self._act,
-                     self._alpha, nt, self._direct, cols, z, y)
+                     self._alpha, nt, cols, z, y)
         self._x, self._z, self._y, self._nt = x, z, y, nt
         return y
 
@@ -214,7 +205,7 @@ class Conv2D(_ConvBase):
         db_parts = self._scratch("db_parts", (nt, self.filters))
         dx = np.empty_like(x) if need_dx else x
         conv.backward(x, self.kernel, self._z, self._y, dy, kh, kw, sh, sw, pt, pl, act,
-                      self._alpha, nt, self._direct, need_dx,
+                      self._alpha, nt, need_dx,
                       self._buffers["cols"], dz, dcols, dw_parts, db_parts, self.grads[0],
                       self._db(), dx)
         if self.kernel_regularizer is not None:
@@ -284,7 +275,7 @@ class Conv2DTranspose(_ConvBase):
         cols = self._scratch("cols", (n * h * w, kh * kw * f))
         dx = np.empty_like(x)
         conv.forward(dz, self.kernel, np.zeros(c, self.dtype), kh, kw, sh, sw, pt, pl, 0,
-                     self.dtype(0), self._nt, False, cols, dx, dx)
+                     self.dtype(0), self._nt, cols, dx, dx)
         np.dot(cols.T, x.reshape(-1, c), out=self.grads[0].reshape(-1, c))
         self._db()[:] = dz.reshape(-1, f).sum(axis=0)
         if self.kernel_regularizer is not None:

@@ -73,20 +73,20 @@ class Embedding(Layer):
         return ids
 
     def forward(self, x, training=False):
-        from ..kernels import recurrent as k
+        from ..kernels import embedding as k
 
         ids = self._ids(x)
         out = np.empty((ids.size, self.output_dim), dtype=self.dtype)
-        k.embedding_forward(ids, self.embeddings, out)
+        k.forward(ids, self.embeddings, out)
         self._last_ids = ids
         self.output_mask = self.compute_mask(np.asarray(x))
         return out.reshape(np.shape(x) + (self.output_dim,))
 
     def backward(self, dy):
-        from ..kernels import recurrent as k
+        from ..kernels import embedding as k
 
         dy = np.ascontiguousarray(dy, dtype=self.dtype).reshape(-1, self.output_dim)
-        k.embedding_backward(self._last_ids, dy, self.grads[0])
+        k.backward(self._last_ids, dy, self.grads[0])
         return None
 
     def get_config(self):

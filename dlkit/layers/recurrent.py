@@ -144,7 +144,7 @@ class _Recurrent(Layer):
     def forward(self, x, training=False, initial_state=None, mask=None):
         """x: (N, T, D) -> (N, T, u) or (N, u). initial_state: [h_0] or [h_0, c_0], each (N, u);
         mask: (N, T) bool or None. Final states go to ``self.states``."""
-        from ..kernels import recurrent as k
+        from ..kernels import projection, recurrent as k
 
         x = check_sequence_input(self, x)
         n, t, d = x.shape
@@ -157,8 +157,8 @@ class _Recurrent(Layer):
         g, u = self._gates * self.units, self.units
         Z = np.empty((t, n, g), dtype=self.dtype)
         self._blocks = nchunks(n * t)
-        k.project(X.reshape(t * n, d), self.kernel, self._input_bias(), Z.reshape(t * n, g),
-                  self._blocks)
+        projection.project(X.reshape(t * n, d), self.kernel, self._input_bias(),
+                           Z.reshape(t * n, g), self._blocks)
         H = np.empty((t + 1, n, u), dtype=self.dtype)
         states = self._initial_states(initial_state, n)
         H[0] = states[0]
@@ -214,7 +214,7 @@ class _Recurrent(Layer):
         """dy: dL/d output, or [dy, dh_T(, dc_T)] as ``layer(x)`` returned (None for zero).
         Returns dx: (N, T, D) (None when skip_input_grad); fills grads (kernel,
         recurrent_kernel, bias)."""
-        from ..kernels import recurrent as k
+        from ..kernels import projection, recurrent as k
 
         n, t, d = self._seq_shape
         u = self.units
@@ -239,11 +239,11 @@ class _Recurrent(Layer):
         need_dx = not self.skip_input_grad
         dX = np.empty((t * n, d), dtype=self.dtype) if need_dx else np.empty((1, 1), self.dtype)
         db_in, db_rec = self._bias_grads()
-        k.dense_grads(self._X.reshape(t * n, d), dP.reshape(t * n, g), self.kernel,
-                      self.grads[0], db_in, self.use_bias, dX, need_dx, self._blocks)
-        k.dense_grads(self._H[:t].reshape(t * n, u), dR.reshape(t * n, g), self.recurrent_kernel,
-                      self.grads[1], db_rec, self.use_bias and db_rec is not db_in, dX, False,
-                      self._blocks)
+        projection.dense_grads(self._X.reshape(t * n, d), dP.reshape(t * n, g), self.kernel,
+                               self.grads[0], db_in, self.use_bias, dX, need_dx, self._blocks)
+        projection.dense_grads(self._H[:t].reshape(t * n, u), dR.reshape(t * n, g),
+                               self.recurrent_kernel, self.grads[1], db_rec,
+                               self.use_bias and db_rec is not db_in, dX, False, self._blocks)
         if self._given_state:
             self.initial_state_grads = [dh, dc] if self._has_cell else [dh]
         if not need_dx:
