@@ -21,7 +21,7 @@ _LAZY = {
 }
 _SUBMODULES = {"layers", "models", "optimizers", "losses", "metrics", "callbacks", "datasets",
                "viz", "gradcheck", "utils", "activations", "initializers", "regularizers",
-               "config", "kernels", "classroom", "saving"}
+               "config", "kernels", "classroom", "saving", "evaluation", "reference"}
 
 __all__ = ["set_seed", "__version__", *_LAZY, *sorted(_SUBMODULES)]
 

@@ -11,6 +11,8 @@ cross-entropy sums over classes.
 A model whose last layer ends in softmax (sigmoid) trained with categorical (binary)
 cross-entropy uses the fused head ``value_and_grad_logits``: computed from the logits with
 log-sum-exp it stays finite for logits of +-1000, and its gradient is simply (p - y) / N.
+``Head`` is where that is decided, once per model: it meets the model's output with the loss
+and gives, per batch, ``(loss sum, gradient, hits)``.
 """
 import numpy as np
 
@@ -19,7 +21,7 @@ from . import kernels  # lazy: Numba loads on first use
 from .errors import ShapeError
 
 __all__ = ["Loss", "MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
-           "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "get"]
+           "CategoricalCrossentropy", "SparseCategoricalCrossentropy", "Head", "get"]
 
 
 class Loss:
@@ -84,6 +86,13 @@ class Loss:
         total, hits = self._logits_kernel()(z, y_true, 1.0 / len(z), p, dz)
         return (total, p, dz, hits) if with_hits else (total, p, dz)
 
+    def fuses_with(self, layer):
+        """Whether this loss is computed from ``layer``'s logits (its pre-activation): the layer
+        ends in this loss's ``fused_activation`` and can run backward from dL/dlogits."""
+        return (not self.from_logits and self.fused_activation is not None
+                and getattr(layer, "activation", None) == self.fused_activation
+                and hasattr(layer, "backward_logits"))
+
     def _kernel(self):
         raise NotImplementedError
 
@@ -99,6 +108,72 @@ class Loss:
 
 def _rows(a):
     return a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
+
+
+def target_rows(y, k, sparse):
+    """Targets as rows for outputs with k values per row: labels (rows,) or (rows, k)."""
+    if sparse:
+        return y if y.ndim == 1 else y.reshape(-1)
+    return y if y.ndim == 2 and y.shape[1] == k else y.reshape(-1, k)
+
+
+class Head:
+    """Where a model's output meets its loss (one per compiled model).
+
+    It decides once whether the output layer's activation (softmax, sigmoid) fuses with the
+    loss. Fused, the loss is computed from the layer's logits z and the gradient it returns is
+    dL/dz, which skips the activation's derivative (for softmax + cross-entropy, (P - Y)/N);
+    otherwise the gradient is dL/dy_hat. ``backward`` sends it into the model the right way.
+
+        head = Head(loss, model.layers[-1], metrics)
+        loss_sum, grad, hits = head(y, model.forward(x, training=True))
+        head.backward(model, grad)           # fills every layer's grads
+
+    hits: the number of rows classified right, counted by the fused cross-entropy kernel in
+    the same pass, when one of ``metrics`` is the matching accuracy (``hits_metric`` is its
+    index; None when nothing is counted).
+    """
+
+    def __init__(self, loss, output_layer, metrics=()):
+        from . import metrics as metrics_mod
+
+        self.loss = loss
+        self.layer = output_layer
+        self.fused = loss.fuses_with(output_layer)
+        accuracy = (metrics_mod.SparseCategoricalAccuracy if loss.sparse
+                    else metrics_mod.CategoricalAccuracy)
+        self.hits_metric = next((i for i, m in enumerate(metrics) if type(m) is accuracy),
+                                None) if self.fused and loss.counts_hits else None
+
+    def __call__(self, y_true, y_hat):
+        """(loss summed over rows, gradient of the mean loss, hits or None).
+
+        y_true: targets as ``loss.prepare_targets`` returns them; y_hat: (..., K), the output of
+        the model's last forward pass. The gradient has the shape of the output layer's logits
+        when fused, else of y_hat."""
+        k = y_hat.shape[-1]
+        t = target_rows(y_true, k, self.loss.sparse)
+        if not self.fused:
+            total, dy = self.loss.value_and_grad(t, y_hat.reshape(-1, k))
+            return total, dy.reshape(y_hat.shape), None
+        z = self.layer.logits
+        flat = z.ndim == 2 and y_hat.ndim == 2   # the common case skips the reshapes
+        z2 = z if flat else z.reshape(-1, k)
+        p2 = y_hat if flat else y_hat.reshape(-1, k)
+        hits = None
+        if self.hits_metric is not None:
+            total, _, dz, hits = self.loss.value_and_grad_logits(t, z2, p2, with_hits=True)
+        else:
+            total, _, dz = self.loss.value_and_grad_logits(t, z2, p2)
+        return total, (dz if flat else dz.reshape(z.shape)), hits
+
+    def backward(self, model, grad):
+        """Backpropagate the gradient ``__call__`` returned through ``model``."""
+        return model.backward_logits(grad) if self.fused else model.backward(grad)
+
+    def __repr__(self):
+        how = "fused with its logits" if self.fused else "on its output"
+        return f"Head({self.loss!r} {how} of {self.layer!r})"
 
 
 class MeanSquaredError(Loss):

@@ -23,11 +23,12 @@ def _config(model, include_compile=True):
     doc = {"format": FORMAT, "version": VERSION, "dlkit_version": __version__,
            "class_name": type(model).__name__, "config": model.get_config(),
            "input_shape": list(model.input_shape[1:]) if model.input_shape else None}
-    if include_compile and getattr(model, "loss", None) is not None:
-        doc["compile"] = {"optimizer": optimizers.serialize(model.optimizer),
-                          "loss": losses.serialize(model.loss),
+    compiled = model.get_compile_config() if include_compile else None
+    if compiled is not None:
+        doc["compile"] = {"optimizer": optimizers.serialize(compiled["optimizer"]),
+                          "loss": losses.serialize(compiled["loss"]),
                           "metrics": [m if isinstance(m, str) else m.name
-                                      for m in model._metric_ids]}
+                                      for m in compiled["metrics"]]}
     return doc
 
 
@@ -72,7 +73,7 @@ def load_config(path):
 def load_model(path, compile=True):
     """Rebuild a model saved with ``model.save(path)``: architecture, weights, compile settings."""
     # lazy (the model stack calls this module); importing them registers Sequential and Model
-    from . import functional, model  # noqa: F401
+    from . import functional, model as model_module  # noqa: F401
     from .layers.base import get_layer_class
 
     doc, weights = _read(path)

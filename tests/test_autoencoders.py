@@ -75,7 +75,7 @@ def test_nested_models_share_weights_and_train_through(mnist_flat):
     assert not np.allclose(codes_before, codes_after)
     np.testing.assert_allclose(decoder.predict(codes_after), autoencoder.predict(xt[:20]),
                                rtol=1e-6, atol=1e-7)
-    assert autoencoder._fused   # the sigmoid + BCE head is found inside the nested decoder
+    assert autoencoder.head.fused   # the sigmoid + BCE head is found inside the nested decoder
 
 
 def test_gradients_through_nested_models_float64(rng):
@@ -259,7 +259,6 @@ def test_vae_model_gradient_includes_the_kl_term(rng):
     decoder = Sequential([Dense(6, activation="sigmoid", input_shape=(2,), **f64)])
     vae = Sequential([encoder, decoder])
     vae.compile("adam", "binary_crossentropy")
-    vae._resolve_metrics()
     x = rng.random((4, 6))
     state = sampling._rng.bit_generator.state
 

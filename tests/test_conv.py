@@ -8,7 +8,7 @@ import dlkit
 from dlkit.errors import ShapeError
 from dlkit.gradcheck import check_layer
 from dlkit.layers import Conv2D, Dense, Flatten, MaxPooling2D, Reshape, UpSampling2D
-from dlkit.layers import conv as conv_layers
+from dlkit import _threads as threads
 from dlkit.reference import conv as ref
 
 TOL = 1e-6
@@ -41,7 +41,7 @@ def test_conv2d_gradcheck(trial):
 @pytest.mark.parametrize("split", [False, True])
 def test_conv2d_kernels_match_reference(trial, split, monkeypatch):
     if split:   # every batch split over the threads, however little work it is
-        monkeypatch.setattr(conv_layers, "PARALLEL_MIN_FLOPS", 0)
+        monkeypatch.setattr(threads, "PARALLEL_MIN_WORK", 0)
     rng = np.random.default_rng(200 + trial)
     (n, h, w, c), f, k, kwargs = _random_conv_case(rng)
     n += 2  # at least 3 samples so both threads get some
@@ -109,7 +109,7 @@ def test_conv2d_matches_torch_with_keras_layout():
 
 @pytest.mark.parametrize("trial", range(6))
 def test_max_pooling_gradcheck_and_reference(trial, monkeypatch):
-    monkeypatch.setattr(conv_layers, "PARALLEL_MIN_FLOPS", 0 if trial % 2 else 10 ** 12)
+    monkeypatch.setattr(threads, "PARALLEL_MIN_WORK", 0 if trial % 2 else 10 ** 12)
     rng = np.random.default_rng(300 + trial)
     pool = tuple(int(p) for p in rng.integers(1, 4, size=2))
     strides = None if trial < 2 else tuple(int(s) for s in rng.integers(1, 3, size=2))

@@ -164,7 +164,7 @@ def test_convolutional_autoencoder_trains_with_fused_sigmoid_head():
         Conv2D(1, 3, padding="same", activation="sigmoid"),
     ])
     model.compile("adam", "binary_crossentropy")
-    assert model._fused
+    assert model.head.fused
     h = model.fit(x, x, epochs=15, batch_size=16, verbose=0)
     assert h.history["loss"][-1] < h.history["loss"][0] - 0.02, h.history["loss"]
 

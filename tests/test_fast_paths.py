@@ -35,7 +35,7 @@ from dlkit.kernels import gemm, optim
 from dlkit.kernels.activations import RELU, bias_activation, column_sums
 from dlkit.kernels.conv import im2col
 from dlkit.layers import Dense, GaussianNoise
-from dlkit.model import _all_finite
+from dlkit.trainer import _all_finite
 
 
 @jit

@@ -94,7 +94,7 @@ def test_float32_backward_close_to_float64(cls):
 
 @pytest.mark.parametrize("cls", CELLS)
 def test_thread_blocks_do_not_change_results(cls, monkeypatch):
-    from dlkit.layers import recurrent
+    from dlkit.layers import rnn_base
 
     rng = np.random.default_rng(4)
     x = rng.standard_normal((40, 7, 3))
@@ -103,7 +103,7 @@ def test_thread_blocks_do_not_change_results(cls, monkeypatch):
     y2 = layer.forward(x)
     dx2 = layer.backward(dy)
     g2 = [g.copy() for g in layer.grads]
-    monkeypatch.setattr(recurrent, "nchunks", lambda n: 1)
+    monkeypatch.setattr(rnn_base, "chunks", lambda n, min_rows=1: 1)
     y1 = layer.forward(x)
     dx1 = layer.backward(dy)
     np.testing.assert_array_equal(y1, y2)

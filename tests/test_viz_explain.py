@@ -28,7 +28,7 @@ def test_saliency_is_the_gradient_of_the_class_logit(trial):
 
     def logit(xx, i):
         m.forward(xx[None], training=False)
-        return m.layers[-1]._z[0, c[i]]
+        return m.layers[-1].logits[0, c[i]]
 
     num = np.zeros_like(x)
     for i in range(len(x)):

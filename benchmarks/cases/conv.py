@@ -51,7 +51,8 @@ TRAIN = [
 
 
 def _conv_kernel_case(n, h, c, f, k=3):
-    from dlkit._threads import single_threaded_kernel_blas
+    from threadpoolctl import threadpool_limits
+
     from dlkit.layers import Conv2D
 
     rng = np.random.default_rng(0)
@@ -64,13 +65,12 @@ def _conv_kernel_case(n, h, c, f, k=3):
     out = np.empty((n * ho * ho, f), np.float32)
     # NumPy matmul of the same (N H' W', kh kw C) x (kh kw C, F) product, on a ready-made cols
     # (so NumPy's figure leaves out the im2col copy that dlkit's includes)
-    name = "direct loops" if layer._direct else "im2col + GEMM"
-    return KernelCase(f"conv forward {n}x{h}x{h}x{c} -> {f} filters 3x3 + relu ({name})",
+    return KernelCase(f"conv forward {n}x{h}x{h}x{c} -> {f} filters 3x3 + relu (im2col + GEMM)",
                       2.0 * n * ho * ho * k * k * c * f,
                       run_dlkit=lambda: layer.forward(x),
                       run_numpy=lambda: np.maximum(np.matmul(cols, w2, out=out), 0, out=out),
                       # as in fit: the batch is split over the cores, each BLAS on one thread
-                      dlkit_context=lambda: single_threaded_kernel_blas(everything=True))
+                      dlkit_context=lambda: threadpool_limits(limits=1, user_api="blas"))
 
 
 def kernels():

@@ -69,7 +69,8 @@ def quantize_model(model, axis=None, bits=8):
             int8_bytes += w.astype(np.float32).nbytes
     clone.set_weights(weights)
     if getattr(model, "loss", None) is not None:
-        clone.compile(optimizer="sgd", loss=model.loss, metrics=list(model._metric_ids))
+        clone.compile(optimizer="sgd", loss=model.loss,
+                      metrics=model.get_compile_config()["metrics"])
     return clone, {"float32_bytes": model_nbytes(model), "quantized_bytes": int(int8_bytes),
                    "int8_bytes": int(int8_bytes)}
 

@@ -20,9 +20,10 @@ _REGISTRY = {}
 
 
 def get_layer_class(name):
-    """The layer class registered under ``name`` (every Layer subclass registers itself)."""
-    from . import _all_modules  # noqa: F401  (import every layer module so all are registered)
-
+    """The layer class registered under ``name``: every Layer subclass registers itself when
+    its module is imported (``dlkit.layers`` imports all layer modules; ``Sequential`` and
+    ``Model`` register when ``dlkit.model`` and ``dlkit.functional`` are imported, which
+    loading a saved model does)."""
     if name not in _REGISTRY:
         raise ValueError(f"unknown layer class {name!r}; known: {', '.join(sorted(_REGISTRY))}")
     return _REGISTRY[name]
@@ -37,12 +38,9 @@ class Layer:
     seed: int or None; None draws from the generator reset by ``dlkit.set_seed``.
     """
 
-    # Set by Sequential on its first layer: the gradient w.r.t. the model's input is never
-    # needed, so layers that can skip computing it do.
+    # Set by a training step on the model's first layer: the gradient w.r.t. the model's
+    # input is never needed, so layers that can skip computing it do.
     skip_input_grad = False
-    # True for layers whose kernels split work over the cores with Numba's prange: a model with
-    # any of them keeps every BLAS on one thread (two spinning thread pools fight each other).
-    parallel_kernels = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -105,6 +103,18 @@ class Layer:
     def trainable_pairs(self):
         """[(param, grad), ...] the optimizer updates: none when ``trainable`` is False."""
         return list(zip(self.params, self.grads)) if self.trainable else []
+
+    def added_loss(self):
+        """The term this layer adds to the model's loss: a weight penalty (L2), or a term of
+        its last forward pass (a VAE's KL divergence, a mean over the batch); 0.0 for most
+        layers. Protocol: ``backward`` already includes the term's gradient, so the model only
+        adds the values to the loss it reports."""
+        return 0.0
+
+    @property
+    def declared_input_shape(self):
+        """The per-sample input shape given to the constructor (``input_shape=``), or None."""
+        return self._declared_input_shape
 
     def count_params(self):
         return int(sum(w.size for w in self.weights))

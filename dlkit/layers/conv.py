@@ -10,23 +10,11 @@ import math
 import numpy as np
 
 from .. import activations, kernels, regularizers
+from .._threads import chunks
 from ..errors import ShapeError
 from .base import Layer
 from .geometry import (normalize_padding, normalize_tuple, pad_amounts, transpose_output_length,
                        window_geometry)
-
-# Below this many multiply-adds per batch one thread is faster than waking the second one.
-PARALLEL_MIN_FLOPS = 200_000
-
-
-def _threads(n, flops):
-    """How many chunks (threads) a kernel call should split a batch of n samples into."""
-    if flops < PARALLEL_MIN_FLOPS:
-        return 1
-    import numba
-
-    return max(1, min(numba.get_num_threads(), n))
-
 
 def check_image_input(layer, x):
     """Rank and channel checks with messages that say what to do, then the usual checks."""
@@ -59,8 +47,6 @@ def check_image_shape(layer, input_shape):
 
 class _ConvBase(Layer):
     """Arguments, weights and the fused-head protocol shared by Conv2D and Conv2DTranspose."""
-
-    parallel_kernels = True  # its kernels split the batch over the cores (prange)
 
     def __init__(self, filters, kernel_size, strides=(1, 1), padding="valid", activation=None,
                  use_bias=True, kernel_initializer="glorot_uniform", bias_initializer="zeros",
@@ -97,17 +83,19 @@ class _ConvBase(Layer):
     def _check_input(self, x):
         return check_image_input(self, x)
 
+    @property
+    def logits(self):
+        """z, the pre-activation of the last forward pass (N, H', W', F): what a fused loss
+        head uses (for relu and linear layers the activation is applied to it in place)."""
+        return self._z
+
     def backward(self, dy):
         """dy: (N, H', W', F) = dL/dy -> dx (N, H, W, C); fills grads (dL/dkernel, dL/dbias)."""
         return self._backward(dy, self._act)
 
     def backward_logits(self, dz):
         """Backward from dL/dz (the pre-activation), skipping f': the fused loss head uses it."""
-        return self._backward(dz, 0)
-
-    def adds_loss(self):
-        """Whether ``added_loss`` can be non-zero (fit skips layers that add nothing)."""
-        return self.kernel_regularizer is not None
+        return self._backward(dz, kernels.activations.LINEAR)
 
     def added_loss(self):
         """The weight penalty (its gradient is added in backward)."""
@@ -169,8 +157,6 @@ class Conv2D(_ConvBase):
         return n * ho * wo * kh * kw * self.input_shape[-1] * self.filters
 
     def forward(self, x, training=False):
-        from ..kernels import conv
-
         x = np.ascontiguousarray(self._check_input(x))
         n = x.shape[0]
         ho, wo, pt, pl = self._geom
@@ -181,15 +167,15 @@ class Conv2D(_ConvBase):
         # ReLU in place: backward's test z > 0 is the same as y > 0, and one pass over a large
         # array is saved (so for relu ``_z`` holds y; the fused heads use sigmoid/softmax).
         y = z if self.activation in ("linear", "relu") else np.empty_like(z)
-        nt = _threads(n, self._flops(n))
-        conv.forward(x, self.kernel, self.bias, kh, kw, sh, sw, pt, pl, self._act,
-                     self._alpha, nt, cols, z, y)
+        nt = chunks(n, work=self._flops(n))
+        # cols = im2col(x): (N H' W', kh kw C);  z = cols @ W2 + b, W2 = kernel as (kh kw C, F);
+        # y = f(z)
+        kernels.conv.forward(x, self.kernel, self.bias, kh, kw, sh, sw, pt, pl, self._act,
+                             self._alpha, nt, cols, z, y)
         self._x, self._z, self._y, self._nt = x, z, y, nt
         return y
 
     def _backward(self, dy, act):
-        from ..kernels import conv
-
         dy = np.ascontiguousarray(dy, dtype=self.dtype)
         if dy.shape != self._z.shape:
             raise ShapeError(f"Conv2D {self.name!r}: backward got dy of shape {dy.shape}, "
@@ -199,15 +185,16 @@ class Conv2D(_ConvBase):
         (kh, kw), (sh, sw) = self.kernel_size, self.strides
         rows, window = n * ho * wo, kh * kw * self.input_shape[-1]
         need_dx = not self.skip_input_grad
-        dz = dy if act == 0 else self._scratch("dz", dy.shape)
+        dz = dy if act == kernels.activations.LINEAR else self._scratch("dz", dy.shape)
         dcols = self._scratch("dcols", (rows, window) if need_dx else (1, 1))
         dw_parts = self._scratch("dw_parts", (nt,) + self.kernel.shape)
         db_parts = self._scratch("db_parts", (nt, self.filters))
         dx = np.empty_like(x) if need_dx else x
-        conv.backward(x, self.kernel, self._z, self._y, dy, kh, kw, sh, sw, pt, pl, act,
-                      self._alpha, nt, need_dx,
-                      self._buffers["cols"], dz, dcols, dw_parts, db_parts, self.grads[0],
-                      self._db(), dx)
+        # dz = dy * f'(z);  dW = cols^T dz;  db = sum of dz over N, H', W';
+        # dx = col2im(dz @ W^T), the windows' gradients added back where they were read
+        kernels.conv.backward(x, self.kernel, self._z, self._y, dy, kh, kw, sh, sw, pt, pl, act,
+                              self._alpha, nt, need_dx, self._buffers["cols"], dz, dcols,
+                              dw_parts, db_parts, self.grads[0], self._db(), dx)
         if self.kernel_regularizer is not None:
             self.kernel_regularizer.add_gradient(self.kernel, self.grads[0])
         return dx if need_dx else None
@@ -241,25 +228,21 @@ class Conv2DTranspose(_ConvBase):
                 transpose_output_length(input_shape[2], kw, sw, self.padding), self.filters)
 
     def forward(self, x, training=False):
-        from ..kernels import conv
-
         x = np.ascontiguousarray(self._check_input(x))
         n, h, w, c = x.shape
         ho, wo, pt, pl = self._geom
         (kh, kw), (sh, sw) = self.kernel_size, self.strides
         dcols = self._scratch("dcols", (n * h * w, kh * kw * self.filters))
         z = np.empty((n, ho, wo, self.filters), dtype=self.dtype)
-        nt = _threads(n, n * h * w * kh * kw * self.filters * c)
-        conv.input_grad(x, self.kernel, kh, kw, sh, sw, pt, pl, nt, dcols, z)
-        y = z if self._act == 0 else np.empty_like(z)
+        nt = chunks(n, work=n * h * w * kh * kw * self.filters * c)
+        kernels.conv.input_grad(x, self.kernel, kh, kw, sh, sw, pt, pl, nt, dcols, z)
+        y = z if self._act == kernels.activations.LINEAR else np.empty_like(z)
         kernels.activations.bias_activation(z.reshape(-1, self.filters), self.bias, self._act,
                                             self._alpha, y.reshape(-1, self.filters))
         self._x, self._z, self._y, self._nt = x, z, y, nt
         return y
 
     def _backward(self, dy, act):
-        from ..kernels import conv
-
         dy = np.ascontiguousarray(dy, dtype=self.dtype)
         if dy.shape != self._z.shape:
             raise ShapeError(f"Conv2DTranspose {self.name!r}: backward got dy of shape "
@@ -268,14 +251,14 @@ class Conv2DTranspose(_ConvBase):
         n, h, w, c = x.shape
         ho, wo, pt, pl = self._geom
         (kh, kw), (sh, sw) = self.kernel_size, self.strides
-        dz = dy if act == 0 else self._scratch("dz", dy.shape)
+        dz = dy if act == kernels.activations.LINEAR else self._scratch("dz", dy.shape)
         kernels.activations.activation_grad(self._z.reshape(-1, f), self._y.reshape(-1, f),
                                             dy.reshape(-1, f), act, self._alpha, dz.reshape(-1, f))
         # dx = Conv2D(dz) with this kernel (no bias); it also leaves dz's windows in cols
         cols = self._scratch("cols", (n * h * w, kh * kw * f))
         dx = np.empty_like(x)
-        conv.forward(dz, self.kernel, np.zeros(c, self.dtype), kh, kw, sh, sw, pt, pl, 0,
-                     self.dtype(0), self._nt, cols, dx, dx)
+        kernels.conv.forward(dz, self.kernel, np.zeros(c, self.dtype), kh, kw, sh, sw, pt, pl,
+                             kernels.activations.LINEAR, self.dtype(0), self._nt, cols, dx, dx)
         np.dot(cols.T, x.reshape(-1, c), out=self.grads[0].reshape(-1, c))
         self._db()[:] = dz.reshape(-1, f).sum(axis=0)
         if self.kernel_regularizer is not None:

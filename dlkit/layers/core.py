@@ -45,42 +45,47 @@ class Dense(Layer):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def forward(self, x, training=False):
+        """y = f(z), z = x W + b.  x: (N, d_in) -> y: (N, units); caches x, z and y."""
         x = self._check_input(x)
         flat = x.ndim == 2   # the common case skips the reshapes (this runs once per batch)
         x2 = x if flat else x.reshape(-1, x.shape[-1])
         z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
-        y = z if self._act == 0 else np.empty_like(z)
+        y = z if self._act == kernels.activations.LINEAR else np.empty_like(z)
         kernels.dense.forward(x2, self.kernel, self.bias, self._act, self._alpha, z, y)
         self._x, self._z, self._y = x2, z, y
         return y if flat else y.reshape(x.shape[:-1] + (self.units,))
 
+    @property
+    def logits(self):
+        """z = x W + b of the last forward pass, (N, units): what a fused loss head uses."""
+        return self._z
+
     def backward(self, dy):
-        """dy: (N, units) = dL/dy -> dx: (N, d_in); fills grads (dL/dW, dL/db)."""
+        """dz = dy * f'(z);  dW = x^T dz;  db = sum over rows of dz;  dx = dz W^T.
+
+        dy: (N, units) = dL/dy -> dx: (N, d_in); fills grads [dW (d_in, units), db (units,)],
+        adding the penalty's gradient when there is a kernel_regularizer."""
         return self._backward(dy, self._act)
 
     def backward_logits(self, dz):
-        """Backward from dL/dz (the pre-activation), skipping f': the fused loss head uses it."""
-        return self._backward(dz, 0)
+        """The same from dz = dL/dz (the fused loss head's gradient): f' is skipped."""
+        return self._backward(dz, kernels.activations.LINEAR)
 
     def _backward(self, dy, act):
         lead = dy.shape[:-1]
         if dy.ndim != 2 or dy.dtype != self.dtype or not dy.flags.c_contiguous:
             dy = np.ascontiguousarray(dy.reshape(-1, self.units), dtype=self.dtype)
-        dz = dy if act == 0 else np.empty_like(dy)
+        dz = dy if act == kernels.activations.LINEAR else np.empty_like(dy)
         need_dx = not self.skip_input_grad
         dx = np.empty_like(self._x) if need_dx else self._x
-        db = self.grads[1] if self.use_bias else self._dbias_scratch
-        kernels.dense.backward(self._x, self.kernel, self._z, self._y, dy, act, self._alpha, dz,
-                       self.grads[0], db, dx, need_dx)
+        dW, db = self.grads[0], (self.grads[1] if self.use_bias else self._dbias_scratch)
+        kernels.dense.backward(self._x, self.kernel, self._z, self._y, dy, act, self._alpha,
+                               dz, dW, db, dx, need_dx)
         if self.kernel_regularizer is not None:
-            self.kernel_regularizer.add_gradient(self.kernel, self.grads[0])
+            self.kernel_regularizer.add_gradient(self.kernel, dW)
         if not need_dx:
             return None
         return dx if len(lead) == 1 else dx.reshape(lead + (self._x.shape[1],))
-
-    def adds_loss(self):
-        """Whether ``added_loss`` can be non-zero (fit skips layers that add nothing)."""
-        return self.kernel_regularizer is not None
 
     def added_loss(self):
         """The weight penalty (its gradient is added in backward)."""
@@ -108,19 +113,27 @@ class Activation(Layer):
         self._act, self._alpha = activations.code(self.activation, self.dtype)
 
     def forward(self, x, training=False):
+        """y = f(x), any shape; caches x and y."""
         x = np.ascontiguousarray(self._check_input(x))
         y = np.empty_like(x)
         kernels.activations.forward(x, self._act, self._alpha, y)
         self._z, self._y = x, y
         return y
 
+    @property
+    def logits(self):
+        """The input of the last forward pass (what a fused loss head uses)."""
+        return self._z
+
     def backward(self, dy):
+        """dx = dy * f'(x) element-wise (softmax: dx = y * (dy - sum(dy * y)) per row)."""
         dy = np.ascontiguousarray(dy, dtype=self.dtype)
         dz = np.empty_like(dy)
         kernels.activations.backward(self._z, self._y, dy, self._act, self._alpha, dz)
         return dz
 
     def backward_logits(self, dz):
+        """From dL/dx given directly by a fused loss head: nothing to do."""
         return dz
 
     def get_config(self):

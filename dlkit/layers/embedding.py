@@ -11,6 +11,8 @@ the state unchanged. Used alone: ``lstm.forward(emb(ids), mask=emb.compute_mask(
 """
 import numpy as np
 
+from .. import kernels  # lazy: Numba loads on first use
+
 from ..errors import ShapeError
 from .base import Layer
 
@@ -23,8 +25,6 @@ class Embedding(Layer):
     The gradient w.r.t. E adds dy[n, t] into row ids[n, t] (a scatter-add: rows of ids that
     did not occur get zero); ids get no gradient (backward returns None).
     """
-
-    parallel_kernels = True  # its kernels split the batch over the cores (prange)
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="random_uniform",
                  mask_zero=False, input_length=None, **kwargs):
@@ -73,20 +73,18 @@ class Embedding(Layer):
         return ids
 
     def forward(self, x, training=False):
-        from ..kernels import embedding as k
-
+        """y[n, t] = embeddings[x[n, t]]: ids (N, T) -> (N, T, output_dim)."""
         ids = self._ids(x)
         out = np.empty((ids.size, self.output_dim), dtype=self.dtype)
-        k.forward(ids, self.embeddings, out)
+        kernels.embedding.forward(ids, self.embeddings, out)
         self._last_ids = ids
         self.output_mask = self.compute_mask(np.asarray(x))
         return out.reshape(np.shape(x) + (self.output_dim,))
 
     def backward(self, dy):
-        from ..kernels import embedding as k
-
+        """dE[i] = sum of dy over the positions whose id is i (ids get no gradient)."""
         dy = np.ascontiguousarray(dy, dtype=self.dtype).reshape(-1, self.output_dim)
-        k.backward(self._last_ids, dy, self.grads[0])
+        kernels.embedding.backward(self._last_ids, dy, self.grads[0])
         return None
 
     def get_config(self):

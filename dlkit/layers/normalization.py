@@ -9,6 +9,8 @@ Weights in Keras's order: gamma, beta (trainable), moving_mean, moving_variance 
 """
 import numpy as np
 
+from .. import kernels  # lazy: Numba loads on first use
+
 from .base import Layer
 
 
@@ -47,8 +49,6 @@ class BatchNormalization(Layer):
         super().build(input_shape)
 
     def forward(self, x, training=False):
-        from ..kernels import norm
-
         x = np.ascontiguousarray(self._check_input(x))
         c = x.shape[-1]
         x2 = x.reshape(-1, c)
@@ -58,8 +58,8 @@ class BatchNormalization(Layer):
         if training:
             mean, var, inv_std = self._stats
             self._x_hat = np.empty_like(x2)
-            norm.forward_train(x2, self.gamma, self.beta, eps, mean, var, inv_std, self._x_hat,
-                               y.reshape(-1, c))
+            kernels.norm.forward_train(x2, self.gamma, self.beta, eps, mean, var, inv_std,
+                                       self._x_hat, y.reshape(-1, c))
             m = self.dtype(self.momentum)
             self.moving_mean *= m
             self.moving_mean += (1 - m) * mean
@@ -68,16 +68,14 @@ class BatchNormalization(Layer):
         else:
             inv = self.dtype(1) / np.sqrt(self.moving_variance + eps)
             self._scale = self.gamma * inv
-            norm.scale_shift(x2, self._scale, self.beta - self.moving_mean * self._scale,
-                             y.reshape(-1, c))
+            kernels.norm.scale_shift(x2, self._scale, self.beta - self.moving_mean * self._scale,
+                                     y.reshape(-1, c))
             self._x2 = x2
         return y
 
     def backward(self, dy):
         """dy -> dx; fills dL/dgamma, dL/dbeta (batch statistics in training, the moving ones
         in inference, where the layer is a fixed per-channel affine map)."""
-        from ..kernels import norm
-
         c = dy.shape[-1]
         dy2 = np.ascontiguousarray(dy, dtype=self.dtype).reshape(-1, c)
         grads = iter(self.grads)
@@ -86,8 +84,8 @@ class BatchNormalization(Layer):
         need_dx = not self.skip_input_grad
         dx2 = np.empty_like(dy2)
         if self._training:
-            norm.backward_train(dy2, self._x_hat, self.gamma, self._stats[2], dgamma, dbeta,
-                                dx2, need_dx)
+            kernels.norm.backward_train(dy2, self._x_hat, self.gamma, self._stats[2], dgamma,
+                                        dbeta, dx2, need_dx)
         else:  # a fixed affine map: y = x scale + shift (saliency maps differentiate this)
             x_hat = (self._x2 - self.moving_mean) * (self._scale / self.gamma if self.scale else
                                                      self._scale)

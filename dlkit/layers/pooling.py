@@ -6,8 +6,11 @@ overlap) and summarises each channel separately; no weights. Output sizes from
 """
 import numpy as np
 
+from .. import kernels  # lazy: Numba loads on first use
+
+from .._threads import chunks
 from .base import Layer
-from .conv import _threads, check_image_input, check_image_shape
+from .conv import check_image_input, check_image_shape
 from .geometry import normalize_padding, normalize_tuple, window_geometry
 
 
@@ -57,25 +60,19 @@ class MaxPooling2D(_Pooling2D):
     maximum (the first one on ties), so 3 of 4 inputs of a 2x2 window get no gradient.
     """
 
-    parallel_kernels = True  # its kernels split the batch over the cores (prange)
-
     def forward(self, x, training=False):
-        from ..kernels import pool
-
         x = self._check_input(x)
         y = np.empty((x.shape[0],) + self.output_shape[1:], dtype=self.dtype)
         arg = np.empty(y.shape, dtype=np.int32)
-        self._nt = _threads(len(x), x.size)
-        pool.max_forward(x, *self._args(), self._nt, y, arg)
+        self._nt = chunks(len(x), work=x.size)
+        kernels.pool.max_forward(x, *self._args(), self._nt, y, arg)
         self._arg, self._in = arg, x.shape
         return y
 
     def backward(self, dy):
-        from ..kernels import pool
-
         dx = np.empty(self._in, dtype=self.dtype)
-        pool.max_backward(np.ascontiguousarray(dy, dtype=self.dtype), self._arg, *self._args(),
-                          self._nt, dx)
+        dy = np.ascontiguousarray(dy, dtype=self.dtype)
+        kernels.pool.max_backward(dy, self._arg, *self._args(), self._nt, dx)
         return dx
 
 
@@ -84,19 +81,15 @@ class AveragePooling2D(_Pooling2D):
     positions inside x are averaged (as Keras/TensorFlow). x: (N, H, W, C) -> (N, H', W', C)."""
 
     def forward(self, x, training=False):
-        from ..kernels import pool
-
         x = self._check_input(x)
         y = np.empty((x.shape[0],) + self.output_shape[1:], dtype=self.dtype)
-        pool.avg_forward(x, *self._args(), y)
+        kernels.pool.avg_forward(x, *self._args(), y)
         self._in = x.shape
         return y
 
     def backward(self, dy):
-        from ..kernels import pool
-
         dx = np.empty(self._in, dtype=self.dtype)
-        pool.avg_backward(np.ascontiguousarray(dy, dtype=self.dtype), *self._args(), dx)
+        kernels.pool.avg_backward(np.ascontiguousarray(dy, dtype=self.dtype), *self._args(), dx)
         return dx
 
 
@@ -106,8 +99,6 @@ class GlobalAveragePooling2D(Layer):
 
     x: (N, H, W, C) -> (N, C), or (N, 1, 1, C) with keepdims=True.
     """
-
-    parallel_kernels = True  # its kernels split the batch over the cores (prange)
 
     def __init__(self, keepdims=False, **kwargs):
         super().__init__(**kwargs)

@@ -5,6 +5,8 @@ ZeroPadding2D: x: (N, H, W, C) -> (N, top + H + bottom, left + W + right, C), ze
 """
 import numpy as np
 
+from .. import kernels  # lazy: Numba loads on first use
+
 from .base import Layer
 from .conv import check_image_input, check_image_shape
 from .geometry import normalize_tuple
@@ -16,8 +18,6 @@ class UpSampling2D(Layer):
     The decoder half of a convolutional autoencoder uses it to undo MaxPooling2D's shrinking.
     Only interpolation="nearest" (Keras's default) is implemented.
     """
-
-    parallel_kernels = True  # its kernels split the batch over the cores (prange)
 
     def __init__(self, size=(2, 2), interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
@@ -36,19 +36,15 @@ class UpSampling2D(Layer):
         return (n, h * self.size[0], w * self.size[1], c)
 
     def forward(self, x, training=False):
-        from ..kernels import pool
-
         x = np.ascontiguousarray(check_image_input(self, x))
         y = np.empty((x.shape[0],) + self.output_shape[1:], dtype=self.dtype)
-        pool.upsample_forward(x, self.size[0], self.size[1], y)
+        kernels.pool.upsample_forward(x, self.size[0], self.size[1], y)
         self._in = x.shape
         return y
 
     def backward(self, dy):
-        from ..kernels import pool
-
         dx = np.empty(self._in, dtype=self.dtype)
-        pool.upsample_backward(np.ascontiguousarray(dy, dtype=self.dtype), *self.size, dx)
+        kernels.pool.upsample_backward(np.ascontiguousarray(dy, dtype=self.dtype), *self.size, dx)
         return dx
 
     def get_config(self):

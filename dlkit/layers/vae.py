@@ -13,10 +13,10 @@ on reconstruction loss + KL(q(z|x) || N(0, I)):
     vae.compile("adam", "binary_crossentropy");  vae.fit(x, x, ...)
     digits = sample_prior(decoder, 16, seed=1)   # decode z ~ N(0, I)
 
-The KL term reaches the loss through the model's *added loss* protocol: a layer with an
-``added_loss()`` method reports the term it added in its last forward pass (a mean over the
-batch), and its ``backward`` already includes that term's gradient; Sequential adds the values
-to the loss it reports (see ``Sequential.added_loss``).
+The KL term reaches the loss through the layers' *added loss* protocol (``Layer.added_loss``):
+the layer reports the term it added in its last forward pass (a mean over the batch), and its
+``backward`` already includes that term's gradient; the model adds the values to the loss it
+reports.
 """
 import numpy as np
 

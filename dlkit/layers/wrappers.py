@@ -16,14 +16,10 @@ class _Wrapper(Layer):
     def _adopt_input_shape(self, layer):
         # LSTM(8, input_shape=(T, D)) wrapped: the wrapper is the layer Sequential sees first
         if self._declared_input_shape is None:
-            self._declared_input_shape = layer._declared_input_shape
+            self._declared_input_shape = layer.declared_input_shape
 
     def _inner(self):
         raise NotImplementedError
-
-    @property
-    def parallel_kernels(self):
-        return any(l.parallel_kernels for l in self._inner())
 
     @property
     def params(self):
@@ -51,7 +47,7 @@ class _Wrapper(Layer):
         set_sublayer_weights(type(self).__name__, self._inner(), weights)
 
     def added_loss(self):
-        return sum(l.added_loss() for l in self._inner() if hasattr(l, "added_loss"))
+        return sum(l.added_loss() for l in self._inner())
 
 
 def _layer_config(layer):
@@ -83,8 +79,9 @@ class TimeDistributed(_Wrapper):
         return getattr(self.layer, "activation", None)
 
     @property
-    def _z(self):
-        return self.layer._z
+    def logits(self):
+        """The wrapped layer's logits, (N*T, ...): what a fused loss head uses."""
+        return self.layer.logits
 
     def build(self, input_shape):
         if len(input_shape) < 3:

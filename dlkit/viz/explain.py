@@ -44,7 +44,7 @@ def saliency_map(model, x, class_index=None, batch_size=256):
     while hasattr(first, "layers"):
         first = first.layers[0]
     x = np.ascontiguousarray(x, dtype=first.dtype)   # float64 models give float64 maps
-    logits = getattr(model, "activation", None) in ("softmax", "sigmoid")
+    logits = getattr(model.output_layer, "activation", None) in ("softmax", "sigmoid")
     out = np.empty_like(x)
     saved = model.skip_input_grad
     model.skip_input_grad = False   # we want dL/dx, which fit skips computing
