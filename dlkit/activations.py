@@ -5,6 +5,8 @@ The arithmetic lives in ``dlkit.kernels.activations``; this module resolves Kera
 """
 import numpy as np
 
+from . import kernels  # lazy: Numba loads on first use
+
 NAMES = ("linear", "relu", "leaky_relu", "elu", "sigmoid", "tanh", "softmax", "gelu",
          "softplus", "swish")
 _ALIASES = {None: "linear", "silu": "swish"}
@@ -25,10 +27,8 @@ def resolve(name):
 def code(name, dtype=np.float64):
     """(integer kernel code, alpha) of an activation name; alpha in ``dtype`` (a float64
     scalar would make the float32 kernels convert every element)."""
-    from .kernels import activations as k
-
     name = resolve(name)
-    return k.CODES[name], dtype(DEFAULT_ALPHA.get(name, 0.0))
+    return kernels.activations.CODES[name], dtype(DEFAULT_ALPHA.get(name, 0.0))
 
 
 def _float64(z):
@@ -39,27 +39,24 @@ def _float64(z):
 
 def apply(name, z):
     """f(z) for an array or number z, same shape (softmax over the last axis). Returns float64."""
-    from .kernels import activations as k
-
     z = _float64(z)
     y = np.empty_like(z)
     c, alpha = code(name)
-    k.forward(z if z.ndim else z.reshape(1), c, alpha, y if y.ndim else y.reshape(1))
+    as_1d = (lambda a: a if a.ndim else a.reshape(1))   # the kernel wants arrays, not scalars
+    kernels.activations.forward(as_1d(z), c, alpha, as_1d(y))
     return y
 
 
 def derivative(name, z):
     """f'(z) element-wise (for softmax: the diagonal of its Jacobian, y(1 - y))."""
-    from .kernels import activations as k
-
     z = _float64(z)
     y = apply(name, z)
     c, alpha = code(name)
-    if c == k.SOFTMAX:
+    if c == kernels.activations.SOFTMAX:
         return y * (1 - y)
     dz = np.empty_like(z)
     flat = (lambda a: a.reshape(-1))
-    k.backward_flat(flat(z), flat(y), np.ones(z.size), c, alpha, flat(dz))
+    kernels.activations.backward_flat(flat(z), flat(y), np.ones(z.size), c, alpha, flat(dz))
     return dz
 
 

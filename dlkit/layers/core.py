@@ -48,10 +48,11 @@ class Dense(Layer):
         """y = f(z), z = x W + b.  x: (N, d_in) -> y: (N, units); caches x, z and y."""
         x = self._check_input(x)
         flat = x.ndim == 2   # the common case skips the reshapes (this runs once per batch)
-        x2 = x if flat else x.reshape(-1, x.shape[-1])
-        z = np.empty((x2.shape[0], self.units), dtype=self.dtype)
+        x2 = x if flat else x.reshape(-1, x.shape[-1])               # (N, d_in)
+        W, b = self.kernel, self.bias                                 # (d_in, units), (units,)
+        z = np.empty((len(x2), self.units), dtype=self.dtype)         # (N, units)
         y = z if self._act == kernels.activations.LINEAR else np.empty_like(z)
-        kernels.dense.forward(x2, self.kernel, self.bias, self._act, self._alpha, z, y)
+        kernels.dense.forward(x2, W, b, self._act, self._alpha, z, y)   # z = x W + b; y = f(z)
         self._x, self._z, self._y = x2, z, y
         return y if flat else y.reshape(x.shape[:-1] + (self.units,))
 
@@ -75,17 +76,18 @@ class Dense(Layer):
         lead = dy.shape[:-1]
         if dy.ndim != 2 or dy.dtype != self.dtype or not dy.flags.c_contiguous:
             dy = np.ascontiguousarray(dy.reshape(-1, self.units), dtype=self.dtype)
-        dz = dy if act == kernels.activations.LINEAR else np.empty_like(dy)
-        need_dx = not self.skip_input_grad
-        dx = np.empty_like(self._x) if need_dx else self._x
+        x, W, z, y = self._x, self.kernel, self._z, self._y
         dW, db = self.grads[0], (self.grads[1] if self.use_bias else self._dbias_scratch)
-        kernels.dense.backward(self._x, self.kernel, self._z, self._y, dy, act, self._alpha,
-                               dz, dW, db, dx, need_dx)
+        dz = dy if act == kernels.activations.LINEAR else np.empty_like(dy)   # (N, units)
+        need_dx = not self.skip_input_grad     # the model's first layer: nobody needs dL/dx
+        dx = np.empty_like(x) if need_dx else x                               # (N, d_in)
+        # dz = dy * f'(z);  dW = x^T dz;  db = sum over rows of dz;  dx = dz W^T
+        kernels.dense.backward(x, W, z, y, dy, act, self._alpha, dz, dW, db, dx, need_dx)
         if self.kernel_regularizer is not None:
-            self.kernel_regularizer.add_gradient(self.kernel, dW)
+            self.kernel_regularizer.add_gradient(W, dW)       # dW += d(penalty)/dW
         if not need_dx:
             return None
-        return dx if len(lead) == 1 else dx.reshape(lead + (self._x.shape[1],))
+        return dx if len(lead) == 1 else dx.reshape(lead + (x.shape[1],))
 
     def added_loss(self):
         """The weight penalty (its gradient is added in backward)."""
