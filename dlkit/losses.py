@@ -149,8 +149,8 @@ class Head:
         """(loss summed over rows, gradient of the mean loss, hits or None).
 
         y_true: targets as ``loss.prepare_targets`` returns them; y_hat: (..., K), the output of
-        the model's last forward pass. The gradient has the shape of the output layer's logits
-        when fused, else of y_hat."""
+        the model's last forward pass. The gradient has y_hat's shape: dL/dz of the output
+        layer's logits when fused (z has y_hat's shape, or its rows), else dL/dy_hat."""
         k = y_hat.shape[-1]
         t = target_rows(y_true, k, self.loss.sparse)
         if not self.fused:
@@ -165,7 +165,7 @@ class Head:
             total, _, dz, hits = self.loss.value_and_grad_logits(t, z2, p2, with_hits=True)
         else:
             total, _, dz = self.loss.value_and_grad_logits(t, z2, p2)
-        return total, (dz if flat else dz.reshape(z.shape)), hits
+        return total, (dz if flat else dz.reshape(y_hat.shape)), hits
 
     def backward(self, model, grad):
         """Backpropagate the gradient ``__call__`` returned through ``model``."""

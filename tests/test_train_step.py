@@ -6,7 +6,7 @@ import pytest
 from dlkit import Sequential, set_seed
 from dlkit.errors import NotCompiledError
 from dlkit.layers import (LSTM, Conv2D, Dense, Dropout, Flatten, MaxPooling2D, Reshape,
-                          Sampling)
+                          Sampling, TimeDistributed)
 from dlkit.optimizers import SGD, Adam
 
 BATCH, STEPS = 16, 3
@@ -34,6 +34,13 @@ def _lstm():
     return model
 
 
+def _seq2seq():
+    model = Sequential([LSTM(6, return_sequences=True, input_shape=(5, 3)),
+                        TimeDistributed(Dense(4, activation="softmax"))], seed=7)
+    model.compile(Adam(learning_rate=0.01), "categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
 def _autoencoder():
     model = Sequential([Dense(8, activation="relu", input_shape=(20,), kernel_regularizer="l2"),
                         Dense(20, activation="sigmoid")], seed=4)
@@ -58,11 +65,14 @@ def _data(kind, rng):
         return rng.random((n, 64)), np.eye(3)[rng.integers(0, 3, n)]
     if kind == "lstm":
         return rng.standard_normal((n, 5, 3)), rng.integers(0, 4, n)
+    if kind == "seq2seq":
+        return rng.standard_normal((n, 5, 3)), np.eye(4)[rng.integers(0, 4, (n, 5))]
     x = rng.random((n, 20))
     return x, x
 
 
-MODELS = {"mlp": _mlp, "cnn": _cnn, "lstm": _lstm, "autoencoder": _autoencoder, "vae": _vae}
+MODELS = {"mlp": _mlp, "cnn": _cnn, "lstm": _lstm, "seq2seq": _seq2seq,
+          "autoencoder": _autoencoder, "vae": _vae}
 
 
 @pytest.mark.parametrize("kind", sorted(MODELS))
@@ -100,3 +110,24 @@ def test_train_step_needs_a_compiled_model_and_checks_its_inputs():
     model.compile("sgd", "sparse_categorical_crossentropy")
     with pytest.raises(ValueError, match="labels must lie in"):
         model.train_step(np.zeros((2, 4)), np.array([0, 3]))
+
+
+@pytest.mark.parametrize("kind", ["mlp", "seq2seq"])
+def test_the_fused_head_gives_the_gradients_of_the_unfused_loss(kind):
+    """Fused (dL/dz from the logits) and unfused (dL/dy_hat back through softmax) agree, also
+    when the output has a time axis (TimeDistributed: logits (N*T, K), output (N, T, K))."""
+    x, y = _data(kind, np.random.default_rng(2))
+    model = MODELS[kind]()
+    x, y = model._prepare(x[:BATCH], y[:BATCH], "test")   # as fit hands them to a step
+    assert model.head.fused
+    y_hat = model.forward(x)            # inference mode: the same dropout mask (none) twice
+    _, grad, _ = model.head(y, y_hat)
+    model.head.backward(model, grad)
+    fused = [g.copy() for g in model.grads]
+    k = y_hat.shape[-1]
+    t = y if model.loss.sparse else y.reshape(-1, k)
+    _, dy = model.loss.value_and_grad(t, y_hat.reshape(-1, k))
+    model.forward(x)
+    model.backward(dy.reshape(y_hat.shape))
+    for a, b in zip(fused, model.grads):
+        np.testing.assert_allclose(a, b, rtol=2e-3, atol=1e-6)
