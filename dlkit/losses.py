@@ -110,7 +110,7 @@ def _rows(a):
     return a.reshape(-1, a.shape[-1]) if a.ndim != 2 else a
 
 
-def target_rows(y, k, sparse):
+def _target_rows(y, k, sparse):
     """Targets as rows for outputs with k values per row: labels (rows,) or (rows, k)."""
     if sparse:
         return y if y.ndim == 1 else y.reshape(-1)
@@ -152,7 +152,7 @@ class Head:
         the model's last forward pass. The gradient has y_hat's shape: dL/dz of the output
         layer's logits when fused (z has y_hat's shape, or its rows), else dL/dy_hat."""
         k = y_hat.shape[-1]
-        t = target_rows(y_true, k, self.loss.sparse)
+        t = _target_rows(y_true, k, self.loss.sparse)
         if not self.fused:
             total, dy = self.loss.value_and_grad(t, y_hat.reshape(-1, k))
             return total, dy.reshape(y_hat.shape), None

@@ -66,6 +66,11 @@ class Tally:
             self.sums[i] += s
             self.counts[i] += c
 
+    def values(self):
+        """[loss, metric, ...] so far, as floats (what ``evaluate`` returns)."""
+        return [float(self.loss_sum / self.rows)] + [float(s / c) for s, c in
+                                                     zip(self.sums, self.counts)]
+
     def logs(self):
         """{"loss": mean loss, metric name: value, ...} so far."""
         logs = {"loss": float(self.loss_sum / self.rows)}
@@ -252,8 +257,8 @@ class Trainer:
                             cb.on_train_batch_end(b, blogs)
                 logs = tally.logs()
                 if validation_data is not None:
-                    vals = self._evaluate_arrays(xv, yv, batch_size, threads)
-                    logs.update({f"val_{k}": v for k, v in zip(names, vals)})
+                    val = self._evaluate_arrays(xv, yv, batch_size, threads)
+                    logs.update({f"val_{k}": v for k, v in zip(val.names, val.values())})
                 for cb in cbs:
                     cb.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -297,13 +302,14 @@ class Trainer:
         """Loss (and metrics) on (x, y): a float, or [loss, metric, ...] as Keras returns."""
         x, y = self._prepare(x, y, "evaluate")
         with blas_policy() as threads, compile_notice(verbose):
-            vals = self._evaluate_arrays(x, y, batch_size, threads)
-        names = ["loss"] + [m.name for m in self.metrics]
+            tally = self._evaluate_arrays(x, y, batch_size, threads)
+        vals = tally.values()
         if return_dict:
-            return dict(zip(names, vals))
+            return dict(zip(tally.names, vals))
         return vals[0] if len(vals) == 1 else vals
 
     def _evaluate_arrays(self, x, y, batch_size, threads):
+        """The Tally of loss and metrics over (x, y) in batches, inference mode."""
         tally = Tally(self.metrics, self._head.hits_metric)
         for i in range(0, len(x), batch_size):
             xb, yb = x[i:i + batch_size], y[i:i + batch_size]
@@ -312,7 +318,7 @@ class Trainer:
             rows = y_hat.size // y_hat.shape[-1]
             tally.add(loss_sum + self.added_loss() * rows, rows, yb, y_hat, hits)
             threads.step_done()
-        return [float(v) for v in tally.logs().values()]
+        return tally
 
 
 def _trainable_lists(model):

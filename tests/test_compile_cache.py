@@ -126,12 +126,11 @@ def test_an_unusable_cache_directory_falls_back_to_the_users_own(tmp_path):
 
 
 def test_downloaded_and_saved_files_are_readable_by_other_users(tmp_path):
-    from dlkit.datasets import _download
-    from dlkit.saving import atomic_write
+    from dlkit._files import atomic_write   # what downloads and saves both write through
 
     old = os.umask(0o022)
     try:
-        _download._write_atomically(tmp_path / "data.bin", b"123")
+        atomic_write(tmp_path / "data.bin", b"123")
         atomic_write(tmp_path / "model.npz", lambda f: f.write(b"x"))
     finally:
         os.umask(old)

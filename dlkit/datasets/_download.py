@@ -133,9 +133,6 @@ def _downloader(progress):
     return download
 
 
-_write_atomically = atomic_write   # the old name, still called by tests/test_compile_cache.py
-
-
 def _failure_message(name, failures, files, data_dir, ready, stale, offline_hint):
     lines = [f"Could not download {name}; every mirror failed:"]
     lines += [f"  - {url}\n      {reason}" for url, reason in failures]
