@@ -15,7 +15,8 @@ VAE's KL divergence).
 """
 import numpy as np
 
-__all__ = ["numerical_gradient", "rel_error", "check_layer", "check_loss", "GradCheckResult"]
+__all__ = ["numerical_gradient", "rel_error", "compare", "check_layer", "check_loss",
+           "GradCheckResult"]
 
 
 def rel_error(a, b, tiny=1e-300):
@@ -25,6 +26,29 @@ def rel_error(a, b, tiny=1e-300):
         raise ValueError(f"shapes differ: {a.shape} vs {b.shape}")
     denom = np.linalg.norm(a) + np.linalg.norm(b)
     return float(np.linalg.norm(a - b) / denom) if denom > tiny else 0.0
+
+
+def compare(name, a, b, tol=1e-6, labels=("NumPy", "dlkit"), relative=False):
+    """Print and return whether two arrays agree: the book's line for "ours equals theirs".
+
+        compare("conv forward", Z_numpy, layer.forward(x))
+        # conv forward: max |NumPy - dlkit| = 2.4e-08 < 1e-06: True
+
+    The largest absolute difference (or, with ``relative=True``, ``rel_error(a, b)``, the
+    right measure for an analytic against a numerical gradient) is printed for the reader;
+    its digits depend on the order of float sums, so the book's nbval sanitiser replaces the
+    number and compares the verdict after it. Raises ValueError if the shapes differ.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"{name}: shapes differ: {labels[0]} {a.shape} vs {labels[1]} {b.shape}")
+    if relative:
+        diff, what = rel_error(a, b), f"relative error({labels[0]}, {labels[1]})"
+    else:
+        diff, what = (float(np.max(np.abs(a - b))) if a.size else 0.0), f"max |{labels[0]} - {labels[1]}|"
+    ok = bool(np.isfinite(diff) and diff < tol)
+    print(f"{name}: {what} = {diff:.1e} < {tol:.0e}: {ok}")
+    return ok
 
 
 def numerical_gradient(f, x, h=1e-6):

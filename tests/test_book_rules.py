@@ -159,3 +159,58 @@ def test_cells_that_print_progress_are_not_compared(path):
         bad += [f"cell {i}: {text[:60]}" for method, text in _calls(src)
                 if _verbose(text, method) != "0"]
     assert not bad, f"a call with verbose != 0 in a compared cell: {bad}"
+
+
+# -- exercises and widgets (issue 18) ----------------------------------------------------
+EXERCISE_TITLE = re.compile(r"\*\*Exercise (\d+)\.(\d+) — ([^*]+?)\.?\*\*")
+PLACEHOLDER_LINE = re.compile(r"^\s*[A-Za-z_]\w*\s*=\s*\.\.\.\s*(#.*)?$", re.M)
+DERIVATION_CHAPTERS = {4, 5, 6, 9}
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def chapter_exercises(path):
+    """[(title, source of the exercise cell)] in order: an exercise is a code cell with a
+    check(...) and a placeholder line, titled by the nearest '**Exercise N.k — title.**' above."""
+    found, title = [], None
+    for cell in cells(path):
+        src = source(cell)
+        if cell["cell_type"] == "markdown":
+            titles = EXERCISE_TITLE.findall(src)
+            if titles:
+                title = titles[-1]
+        elif "check(" in src and PLACEHOLDER_LINE.search(src):
+            found.append((title, src))
+    return found
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=rel)
+def test_exercises_ask_for_functions_and_derivations(path):
+    """>= 4 exercises, each titled '**Exercise N.k — title.**' (k = 1, 2, ... in order); one
+    titled 'write a function: ...' whose check runs the reader's function on several inputs
+    (cases=); in chapters 4, 5, 6 and 9 one titled 'derivation: ...'."""
+    n = int(path.name[:2])
+    ex = chapter_exercises(path)
+    assert len(ex) >= 4, f"{len(ex)} exercises; a chapter keeps at least 4"
+    untitled = [src.splitlines()[0] for t, src in ex if t is None]
+    assert not untitled, f"exercises without a '**Exercise {n}.k — title.**' line: {untitled}"
+    numbers = [(int(a), int(b)) for (a, b, _), _ in ex]
+    assert numbers == [(n, k) for k in range(1, len(ex) + 1)], numbers
+    functions = [t for t, src in ex if t[2].startswith("write a function") and "cases=" in src]
+    assert functions, "no 'write a function: ...' exercise whose check passes cases="
+    if n in DERIVATION_CHAPTERS:
+        assert any(t[2].startswith("derivation") for t, _ in ex), "no 'derivation: ...' exercise"
+
+
+def test_no_two_exercises_share_a_title():
+    titles = Counter(t[2].split(":", 1)[-1].strip().lower()
+                     for p in CHAPTERS for t, _ in chapter_exercises(p) if t)
+    assert not [t for t, k in titles.items() if k > 1], titles.most_common(3)
+
+
+@pytest.mark.parametrize("path", [p for p in CHAPTERS if 2 <= int(p.name[:2]) <= 11], ids=rel)
+def test_every_chapter_from_2_to_11_shows_a_widget(path):
+    """A widget view saved among the outputs (and its static PNG beside it)."""
+    views = [o for c in cells(path) if c["cell_type"] == "code" for o in c.get("outputs", [])
+             if WIDGET_VIEW in o.get("data", {})]
+    assert views, "no widget among the saved outputs"
+    assert all("image/png" in o["data"] for o in views), "a widget without its static picture"

@@ -8,7 +8,11 @@ import importlib
 # (the playground lives in net_playground: a submodule named like its function would shadow
 # the function once imported, since Python sets a package attribute for each submodule)
 _MODULES = ("render", "surfaces", "explorer", "race", "live", "net_playground", "training",
-            "filters", "recurrent", "autoencoders", "explain")
+            "filters", "recurrent", "autoencoders", "explain",
+            # one widget per chapter: 3 initialisation, 4 backprop, 5 softmax, 7 stopping,
+            # 8 convolution, 9 gradient flow, 10 latent space
+            "initialization", "backprop", "softmax", "stopping", "convolution",
+            "gradient_flow", "latent")
 
 
 def __getattr__(name):

@@ -1,0 +1,84 @@
+"""dlkit.exercises.check: the lines a reader sees, for values and for "write a function"."""
+import numpy as np
+
+from dlkit.exercises import check
+from dlkit.gradcheck import compare
+
+
+def softmax_ref(z):
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+CASES = [(np.random.default_rng(i).normal(size=(n, 4)),) for i, n in enumerate((1, 3, 5))]
+
+
+def test_a_correct_function_passes_on_every_case(capsys):
+    assert check("softmax", lambda z: softmax_ref(z), softmax_ref, cases=CASES)
+    assert capsys.readouterr().out == "✓ softmax: correct on all 3 test inputs\n"
+
+
+def test_a_function_still_returning_the_placeholder_says_no_answer_yet(capsys):
+    def softmax(z):
+        p = ...
+        return p
+    assert not check("softmax", softmax, softmax_ref, cases=CASES, hint="subtract the max")
+    out = capsys.readouterr().out
+    assert out.startswith("✗ softmax: no answer yet - your function returns nothing yet")
+    assert "(hint: subtract the max)" in out
+
+
+def test_a_wrong_function_names_the_first_failing_case(capsys):
+    wrong = lambda z: softmax_ref(z) if z.shape[0] < 3 else softmax_ref(2 * z)  # noqa: E731
+    assert not check("softmax", wrong, softmax_ref, cases=CASES)
+    out = capsys.readouterr().out
+    assert "on test input 2 of 3 (shape (3, 4))" in out and "largest difference" in out
+
+
+def test_the_readers_exception_becomes_a_hint_with_its_line(capsys):
+    def softmax(z):
+        return z @ np.ones((3, 3))
+    assert not check("softmax", softmax, softmax_ref, cases=CASES, hint="h")
+    out = capsys.readouterr().out
+    assert out.startswith("✗ softmax: your code raised ValueError")
+    assert "return z @ np.ones((3, 3))" in out and "(hint: h)" in out
+
+
+def test_the_readers_function_cannot_change_the_cases():
+    def softmax(z):
+        z -= z.max(axis=-1, keepdims=True)   # in place, on check's copy
+        return softmax_ref(z)
+    before = [c[0].copy() for c in CASES]
+    assert check("softmax", softmax, softmax_ref, cases=CASES)
+    assert all(np.array_equal(b, c[0]) for b, c in zip(before, CASES))
+
+
+def test_expected_may_be_a_list_of_results():
+    assert check("double", lambda x: 2 * x, [2, 4], cases=[1, 2])
+    assert not check("double", lambda x: 3 * x, [2, 4], cases=[1, 2])
+
+
+def test_a_value_where_a_function_is_expected_is_refused(capsys):
+    assert not check("softmax", np.ones(3), softmax_ref, cases=CASES)
+    assert "expected a function" in capsys.readouterr().out
+
+
+def test_compare_prints_the_difference_and_its_verdict(capsys):
+    assert compare("fwd", np.ones(3), np.ones(3) + 1e-8)
+    assert not compare("fwd", np.ones(3), np.ones(3) + 1e-3)
+    assert compare("dW", np.ones(3), np.ones(3) + 1e-9, tol=1e-7,
+                   labels=("analytic", "numerical"), relative=True)
+    assert capsys.readouterr().out.splitlines() == [
+        "fwd: max |NumPy - dlkit| = 1.0e-08 < 1e-06: True",
+        "fwd: max |NumPy - dlkit| = 1.0e-03 < 1e-06: False",
+        "dW: relative error(analytic, numerical) = 5.0e-10 < 1e-07: True"]
+
+
+def test_compare_refuses_different_shapes():
+    import pytest
+    with pytest.raises(ValueError, match=r"shapes differ: NumPy \(3,\) vs dlkit \(2,\)"):
+        compare("fwd", np.ones(3), np.ones(2))
+
+
+def test_compare_says_false_for_nan(capsys):
+    assert not compare("fwd", np.array([np.nan]), np.array([1.0]))
