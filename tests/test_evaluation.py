@@ -224,7 +224,8 @@ def test_every_public_name_comes_from_its_topic_module():
                             "oversample", "undersample"},
               "quantization": {"quantize", "quantize_int8", "dequantize", "quantize_model",
                                "model_nbytes"},
-              "distillation": {"soften", "distillation_targets"}}
+              "distillation": {"soften", "distillation_targets", "distillation_loss"},
+              "adversarial": {"input_gradient", "fgsm"}}
     assert set(ev.__all__) == set().union(*topics.values())
     for topic, names in topics.items():
         module = importlib.import_module(f"dlkit.evaluation.{topic}")

@@ -17,14 +17,18 @@ What is here, one small function each, one module per topic:
   ``quantize_model`` (a copy of a model whose kernels went through those integers),
   ``model_nbytes``;
 - ``distillation`` (chapter 11): ``soften`` / ``distillation_targets`` (the teacher's soft
-  targets of knowledge distillation, Hinton et al. 2015).
+  targets of knowledge distillation, Hinton et al. 2015), ``distillation_loss`` (the paper's
+  loss with temperature and T^2 scaling, and its gradient);
+- ``adversarial`` (chapter 11): ``input_gradient`` (d loss / d input per sample) and ``fgsm``
+  (the fast gradient sign method, Goodfellow et al. 2015).
 
 Labels may be given as integer arrays (N,) or as scores/probabilities/one-hot rows (N, K), in
 which case the arg-max of each row is the label.
 """
+from .adversarial import fgsm, input_gradient
 from .classification import (_labels, classification_report,  # noqa: F401 (_labels: dlkit.viz)
                              confusion_matrix, precision_recall_f1)
-from .distillation import distillation_targets, soften
+from .distillation import distillation_loss, distillation_targets, soften
 from .imbalance import (ClassWeightedCrossentropy, class_weights, make_imbalanced, oversample,
                         undersample)
 from .quantization import dequantize, model_nbytes, quantize, quantize_int8, quantize_model
@@ -32,4 +36,4 @@ from .quantization import dequantize, model_nbytes, quantize, quantize_int8, qua
 __all__ = ["confusion_matrix", "precision_recall_f1", "classification_report", "class_weights",
            "ClassWeightedCrossentropy", "make_imbalanced", "oversample", "undersample",
            "quantize", "quantize_int8", "dequantize", "quantize_model", "model_nbytes", "soften",
-           "distillation_targets"]
+           "distillation_targets", "distillation_loss", "input_gradient", "fgsm"]

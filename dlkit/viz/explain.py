@@ -1,11 +1,12 @@
-"""Looking inside a trained classifier: confusion matrices, misclassified digits, saliency and
-occlusion maps (the book's chapters 7 and 11).
+"""Looking inside a trained classifier: confusion matrices, misclassified digits, saliency,
+occlusion and LIME maps (the book's chapters 7 and 11).
 
     from dlkit import viz
     viz.plot_confusion_matrix(cm)
     viz.plot_misclassified(x_test, y_test, model.predict(x_test))
     s = viz.saliency_map(model, x[:8])               # |d z_c / d x|, the shape of x
     h = viz.occlusion_map(model, x[0], patch=6)      # (H, W): drop in p_c when a patch is hidden
+    m = viz.lime_map(model, x[0], patch=4, seed=0)   # (H, W): LIME's weight of each patch
     viz.plot_explanations(x[:8], s, title="Saliency")
 
 The plot functions draw with pyplot (shown once by ``%matplotlib inline``; end the line with
@@ -13,8 +14,8 @@ The plot functions draw with pyplot (shown once by ``%matplotlib inline``; end t
 """
 import numpy as np
 
-__all__ = ["saliency_map", "occlusion_map", "plot_confusion_matrix", "plot_misclassified",
-           "plot_explanations"]
+__all__ = ["saliency_map", "occlusion_map", "lime_map", "plot_confusion_matrix",
+           "plot_misclassified", "plot_explanations"]
 
 
 def _class_indices(y, class_index):
@@ -103,6 +104,56 @@ def occlusion_map(model, image, patch=6, stride=2, fill=0.0, class_index=None, i
         heat[i:i + patch, j:j + patch] += d
         count[i:i + patch, j:j + patch] += 1
     return np.divide(heat, count, out=np.zeros_like(heat), where=count > 0)
+
+
+def lime_map(model, image, patch=4, num_samples=1000, kernel_width=0.25, ridge=1.0, fill=0.0,
+             class_index=None, seed=0, image_shape=None):
+    """LIME (Ribeiro, Singh and Guestrin 2016) for one input, with square patches as the
+    interpretable features ("superpixels").
+
+    The image is cut into d patches of patch x patch pixels (the last row and column of patches
+    may be smaller). Sample i switches each patch on or off, z_i in {0, 1}^d (z_0 = all on: the
+    image itself; the others uniformly at random from ``np.random.default_rng(seed)``), and the
+    model gives f_i = p_c(image with the off patches set to ``fill``). Each sample is weighted by
+    the kernel pi_i = exp(-D_i^2 / kernel_width^2) of its cosine distance to the image,
+    D_i = 1 - cos(z_i, 1) = 1 - sqrt(|z_i| / d), and a weighted ridge regression
+    f_i ~ b + z_i . beta (penalty ridge * |beta|^2, the intercept b not penalised) is fitted.
+    beta_j is patch j's contribution to p_c near this image. c = the predicted class unless
+    ``class_index`` is given. image: one sample in the model's input shape; image_shape: as in
+    ``occlusion_map``. Returns (H, W): every pixel holds its patch's beta.
+    """
+    image = np.asarray(image, dtype=model.dtype)
+    per_sample = tuple(model.input_shape[1:])
+    if image.shape != per_sample:
+        raise ValueError(f"lime_map takes one sample of shape {per_sample}, got {image.shape}; "
+                         "pass x[i], not x[i:i+1]")
+    if image_shape is None:
+        image_shape = (28, 28) if image.ndim == 1 and image.size == 784 else image.shape[:2]
+    h, w = image_shape
+    if image.size % (h * w):
+        raise ValueError(f"image_shape {image_shape} does not divide an input of {image.size} values")
+    if not 1 <= patch <= min(h, w) or num_samples < 2 or kernel_width <= 0 or ridge < 0:
+        raise ValueError(f"need 1 <= patch <= {min(h, w)}, num_samples >= 2, kernel_width > 0 "
+                         f"and ridge >= 0, got {patch}, {num_samples}, {kernel_width}, {ridge}")
+    cols = -(-w // patch)
+    segment = (np.arange(h)[:, None] // patch) * cols + np.arange(w)[None, :] // patch   # (H, W)
+    d = int(segment.max()) + 1
+    z = np.random.default_rng(seed).random((num_samples, d)) < 0.5                     # (n, d)
+    z[0] = True
+    keep = z[:, segment]                                                                 # (n, H, W)
+    grid = image.reshape(h, w, -1)
+    batch = np.where(keep[..., None], grid, np.asarray(fill, dtype=image.dtype))
+    probs = model.predict(batch.reshape((num_samples,) + per_sample), batch_size=256)
+    probs = probs.reshape(num_samples, -1)
+    c = int(probs[0].argmax()) if class_index is None else int(class_index)
+    f = probs[:, c].astype(np.float64)
+    distance = 1 - np.sqrt(z.sum(axis=1) / d)
+    pi = np.exp(-distance ** 2 / kernel_width ** 2)
+    A = np.hstack([np.ones((num_samples, 1)), z])                                      # (n, 1 + d)
+    penalty = ridge * np.eye(d + 1)
+    penalty[0, 0] = 0.0
+    coef = np.linalg.solve(A.T @ (pi[:, None] * A) + penalty, A.T @ (pi * f))
+    return coef[1:][segment]
 
 
 def _as_images(x):
