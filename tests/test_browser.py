@@ -1,11 +1,13 @@
-"""The optimizer explorer in a real JupyterLab, in a real browser.
+"""The book's widgets in a real JupyterLab (and Notebook 7), in a real browser.
 
 Starts ``jupyter lab`` on 127.0.0.1 (a free port, a random token) in a temporary directory
-holding a copy of tests/notebooks/explorer.ipynb, opens it in Debian's chromium driven by
-the ``playwright`` package, runs all cells, drags the learning-rate slider and checks that
-the figure changed (pixel difference) and that no cell printed an error. Screenshots go to
-tests/artifacts/browser/ (gitignored). Skipped, with the reason, where chromium or
-playwright is missing or chromium cannot start; ``.ci/run`` installs chromium first.
+holding copies of tests/notebooks/*.ipynb, opens one in Debian's chromium driven by the
+``playwright`` package, runs all cells, drags a slider and checks that the figure changed
+(pixel difference) and that no cell printed an error. The widgets: the optimizer explorer
+(chapter 6), the softmax explorer (chapter 5: the temperature slider) and the convolution
+explorer (chapter 8: the stride slider). Screenshots go to tests/artifacts/browser/
+(gitignored). Skipped, with the reason, where chromium or playwright is missing or chromium
+cannot start; ``.ci/run`` installs chromium first.
 """
 import importlib.util
 import os
@@ -21,7 +23,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "tests" / "notebooks" / "explorer.ipynb"
+NOTEBOOKS = ROOT / "tests" / "notebooks"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
 CHROMIUM = os.environ.get("DLKIT_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
@@ -55,8 +57,8 @@ FRONT_ENDS = {"jupyterlab": ("jupyterlab", "LabApp", "lab/tree/"),
 
 @pytest.fixture(params=sorted(FRONT_ENDS))
 def jupyter(request, tmp_path):
-    """A JupyterLab or Notebook 7 server serving a copy of the test notebook; killed by its
-    PID at the end. Yields (notebook URL, token)."""
+    """A JupyterLab or Notebook 7 server serving copies of the test notebooks; killed by its
+    PID at the end. Yields (URL of the notebooks' folder, token)."""
     module, app, route = FRONT_ENDS[request.param]
     mod = pytest.importorskip(module, reason=f"{module} is not installed (pip install "
                               f"'{module}>={4 if module == 'jupyterlab' else 7}')")
@@ -64,7 +66,8 @@ def jupyter(request, tmp_path):
         pytest.skip(f"notebook {mod.__version__} is not Notebook 7")
     work = tmp_path / "work"
     work.mkdir()
-    shutil.copy(NOTEBOOK, work / NOTEBOOK.name)
+    for nb in NOTEBOOKS.glob("*.ipynb"):
+        shutil.copy(nb, work / nb.name)
     settings = tmp_path / "settings" / "@jupyterlab"
     for plugin, value in (("apputils-extension/notification", '{"fetchNews": "false"}'),
                           ("notebook-extension/tracker", '{"autoStartDefaultKernel": true}')):
@@ -88,7 +91,7 @@ def jupyter(request, tmp_path):
             log.flush()
             pytest.fail(f"{module} did not start within 60 s:\n"
                         + (tmp_path / "jupyterlab.log").read_text()[-3000:])
-        yield f"http://127.0.0.1:{port}/{route}{NOTEBOOK.name}", token
+        yield f"http://127.0.0.1:{port}/{route}", token
     finally:
         # the server shuts its kernels down on SIGTERM; SIGKILL its process group if it hangs
         proc.terminate()
@@ -131,25 +134,62 @@ def _image_difference(a, b):
     return float((np.abs(x - y).max(axis=-1) > 16).mean())
 
 
-def test_explorer_responds_to_the_learning_rate_slider(jupyter, browser, request):
-    url, token = jupyter
-    name = request.node.callspec.params["jupyter"]
+def _run(page_test, browser, prefix):
+    """Open a page, run ``page_test(page, console_errors)``; a screenshot on failure."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    for old in ARTIFACTS.glob(f"{name}_*.png"):
+    for old in ARTIFACTS.glob(f"{prefix}_*.png"):
         old.unlink()
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     console_errors = []
     page.on("pageerror", lambda e: console_errors.append(str(e)))
     try:
-        _drive_explorer(page, url, token, name, console_errors)
+        page_test(page, console_errors)
     except Exception:
-        page.screenshot(path=str(ARTIFACTS / f"{name}_failure.png"))
+        page.screenshot(path=str(ARTIFACTS / f"{prefix}_failure.png"))
         raise
     finally:
         page.close()
 
 
-def _drive_explorer(page, url, token, name, console_errors):
+def test_explorer_responds_to_the_learning_rate_slider(jupyter, browser, request):
+    url, token = jupyter
+    name = request.node.callspec.params["jupyter"]
+    _run(lambda page, errors: _drive_explorer(page, url + "explorer.ipynb", token, name, errors),
+         browser, name)
+
+
+# widget notebook -> the slider to drag (its label), which way, the minimum share of changed
+# pixels. JupyterLab only: the explorer's test covers Notebook 7's widget manager.
+BOOK_WIDGETS = {"softmax": ("softmax.ipynb", "temperature", -0.3, 0.005),
+                "convolution": ("convolution.ipynb", "stride", 0.3, 0.005)}
+
+
+@pytest.mark.parametrize("jupyter", ["jupyterlab"], indirect=True)
+@pytest.mark.parametrize("widget", sorted(BOOK_WIDGETS))
+def test_book_widget_responds_to_its_slider(jupyter, browser, widget):
+    url, token = jupyter
+    notebook, label, move, min_changed = BOOK_WIDGETS[widget]
+
+    def drive(page, console_errors):
+        _open_and_run_all(page, url + notebook, token, console_errors)
+        image, before_src, before = _first_widget_image(page)
+        (ARTIFACTS / f"{widget}_before.png").write_bytes(before)
+        readout_before, readout_after = _drag_slider(page, label, move)
+        after = _wait_for_new_image(page, image, before_src)
+        (ARTIFACTS / f"{widget}_after.png").write_bytes(after)
+        page.screenshot(path=str(ARTIFACTS / f"{widget}_page_after.png"))
+        assert readout_after != readout_before, \
+            f"the {label} slider did not move: {readout_before} -> {readout_after}"
+        changed = _image_difference(before, after)
+        assert changed > min_changed, f"only {changed:.2%} of the figure's pixels changed"
+        _assert_no_errors(page, console_errors)
+
+    _run(drive, browser, widget)
+
+
+def _open_and_run_all(page, url, token, console_errors):
+    """Open the notebook, wait for its kernel, run all cells; returns the errors raised while
+    the front end loaded (its own, not ours: Notebook 7.6 raises one), and clears the list."""
     page.set_default_timeout(30_000)
     page.goto(f"{url}?token={token}")
     page.wait_for_function("window.jupyterapp !== undefined && window.jupyterapp.shell")
@@ -161,48 +201,70 @@ def _drive_explorer(page, url, token, name, console_errors):
         await nb.context.ready;
         await nb.sessionContext.ready;
         await nb.sessionContext.session.kernel.info; }""")
-    # errors raised while the front end loads are its own (Notebook 7.6 raises "Cannot read
-    # properties of undefined (reading 'schema')" here); from here on, any page error is ours
     loading_errors = list(console_errors)
     console_errors.clear()
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+    return loading_errors
 
+
+def _first_widget_image(page):
+    """(locator, src, screenshot) of the first widget's picture once it has loaded and the
+    last cell has printed."""
     image = page.locator(".jp-OutputArea-output img.widget-image").first
     image.wait_for(state="visible", timeout=60_000)
     page.wait_for_function(
         "() => { const i = document.querySelector('.jp-OutputArea-output img.widget-image');"
         " return i && i.complete && i.naturalWidth > 0; }")
     page.wait_for_selector(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stdout']")
-    before_src = image.get_attribute("src")
-    before = image.screenshot()
-    (ARTIFACTS / f"{name}_explorer_before.png").write_bytes(before)
-    page.screenshot(path=str(ARTIFACTS / f"{name}_page_before.png"))
+    return image, image.get_attribute("src"), image.screenshot()
 
-    slider = page.locator(".widget-slider", has_text="learning rate").first
+
+def _drag_slider(page, label, move):
+    """Drag the slider labelled ``label`` by ``move`` times its track's width (negative: left);
+    returns its readout before and after."""
+    slider = page.locator(".widget-slider", has_text=label).first
     readout = slider.locator(".widget-readout")
-    lr_before = readout.inner_text()
+    before = readout.inner_text()
     handle = slider.locator(".noUi-handle").first
     track = slider.locator(".noUi-target").first
     hb, tb = handle.bounding_box(), track.bounding_box()
     x, y = hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2
-    target = max(tb["x"] + 2, x - 0.35 * tb["width"])  # about 2 decades lower
+    target = min(max(tb["x"] + 2, x + move * tb["width"]), tb["x"] + tb["width"] - 2)
     page.mouse.move(x, y)
     page.mouse.down()
     for i in range(1, 11):
         page.mouse.move(x + (target - x) * i / 10, y)
     page.mouse.up()
-    # continuous_update=False: the kernel hears the value on release, recomputes the path
-    # and sends a new picture, which the browser shows under a new blob URL
+    return before, readout.inner_text()
+
+
+def _wait_for_new_image(page, image, old_src):
+    """continuous_update=False: the kernel hears the value on release, redraws and sends a
+    new picture, which the browser shows under a new blob URL. Returns its screenshot."""
     page.wait_for_function(
         "(old) => { const i = document.querySelector('.jp-OutputArea-output img.widget-image');"
         " return i && i.getAttribute('src') !== old && i.complete && i.naturalWidth > 0; }",
-        arg=before_src, timeout=30_000)
+        arg=old_src, timeout=30_000)
     page.wait_for_timeout(300)
-    after = image.screenshot()
+    return image.screenshot()
+
+
+def _assert_no_errors(page, console_errors, loading_errors=()):
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    assert errors.count() == 0, errors.all_inner_texts()
+    assert not console_errors, (console_errors, "while loading:", list(loading_errors))
+
+
+def _drive_explorer(page, url, token, name, console_errors):
+    loading_errors = _open_and_run_all(page, url, token, console_errors)
+    image, before_src, before = _first_widget_image(page)
+    (ARTIFACTS / f"{name}_explorer_before.png").write_bytes(before)
+    page.screenshot(path=str(ARTIFACTS / f"{name}_page_before.png"))
+    # about 2 decades lower
+    lr_before, lr_after = _drag_slider(page, "learning rate", -0.35)
+    after = _wait_for_new_image(page, image, before_src)
     (ARTIFACTS / f"{name}_explorer_after.png").write_bytes(after)
     page.screenshot(path=str(ARTIFACTS / f"{name}_page_after.png"))
-    lr_after = readout.inner_text()
-
     assert lr_after != lr_before, f"the slider did not move: {lr_before} -> {lr_after}"
     changed = _image_difference(before, after)
     assert changed > 0.005, f"only {changed:.2%} of the figure's pixels changed"
@@ -219,6 +281,4 @@ def _drive_explorer(page, url, token, name, console_errors):
             ".getAttribute('src') !== old", arg=src, timeout=30_000)
         assert start_x.inner_text() != x_before
         page.screenshot(path=str(ARTIFACTS / f"{name}_page_clicked.png"))
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
-    assert errors.count() == 0, errors.all_inner_texts()
-    assert not console_errors, (console_errors, "while loading:", loading_errors)
+    _assert_no_errors(page, console_errors, loading_errors)
