@@ -154,6 +154,15 @@ def test_bad_arguments_are_rejected_clearly():
         make().set(depth=3)
 
 
+def test_histogram_titles_count_saturated_units_and_zeros():
+    w = make(initializer="naive", activation="tanh", layers=4)
+    a = init.forward_activations("naive", "tanh", 1.0, 4, WIDTH, N)[4]
+    assert w.ax_hist[-1].get_title().endswith(f", {np.mean(np.abs(a) > 0.99):.0%} saturated")
+    w.controls["activation"].value = "relu"
+    a = init.forward_activations("naive", "relu", 1.0, 4, WIDTH, N)[4]
+    assert w.ax_hist[-1].get_title().endswith(f", {np.mean(a == 0):.0%} zero")
+
+
 def test_one_layer_shows_one_histogram():
     w = make(layers=1)
     assert w.hist_layers == [1]

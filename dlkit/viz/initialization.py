@@ -139,7 +139,8 @@ class InitExplorer(WidgetFigure):
     Controls (``self.controls``): initializer ("naive", "glorot", "he"), activation ("tanh",
     "relu", "sigmoid"), scale (a log slider that multiplies the weights, and so their std),
     layers (1 to 20). The left panel shows the std of every layer's activations
-    (``self.stds``), the right ones the histograms of four layers (``self.hist_layers``).
+    (``self.stds``), the right ones the histograms of four layers (``self.hist_layers``), with
+    the share of saturated units (tanh, sigmoid: within 0.01 of an asymptote) or of zeros (relu).
     """
 
     def __init__(self, initializer="glorot", activation="tanh", scale=1.0, layers=10, width=256,
@@ -227,6 +228,9 @@ class InitExplorer(WidgetFigure):
             if act == "relu":        # half the values are exactly 0: histogram the others
                 title += f", {np.mean(A[k] == 0):.0%} zero"
                 a = a[a > 0]
+            else:                    # saturated: within 0.01 of an asymptote, where f' ~ 0
+                lo_f, hi_f = _RANGES[act]
+                title += f", {np.mean((A[k] < lo_f + 0.01) | (A[k] > hi_f - 0.01)):.0%} saturated"
             lo, hi = _RANGES.get(act) or (0.0, float(np.percentile(a, 99.5)) if a.size else 1.0)
             hi = hi if hi > lo else lo + 1.0
             counts, edges = np.histogram(a, bins=40, range=(lo, hi))
