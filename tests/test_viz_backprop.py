@@ -43,7 +43,8 @@ def test_every_gradient_equals_a_central_difference(activation):
             up, down = dict(args), dict(args)
             up[name] += h
             down[name] -= h
-            num = (loss(activation=activation, **up) - loss(activation=activation, **down)) / (2 * h)
+            num = (loss(activation=activation, **up)
+                   - loss(activation=activation, **down)) / (2 * h)
             assert v[f"dL_d{name}"] == pytest.approx(num, rel=1e-6, abs=1e-8), (name, args)
 
 

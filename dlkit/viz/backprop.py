@@ -11,7 +11,8 @@ with f = sigmoid by default (tanh and relu to compare). ``graph_values`` runs th
 left to right and the backward pass right to left, each gradient being the gradient from the
 right times the node's local derivative (the chain rule):
 
-    dL/dp = 2 (p - y),  dL/dz = dL/dp * f'(z),  dL/dw = dL/dz * x,  dL/db = dL/dz,  dL/dx = dL/dz * w.
+    dL/dp = 2 (p - y),  dL/dz = dL/dp * f'(z),
+    dL/dw = dL/dz * x,  dL/db = dL/dz,  dL/dx = dL/dz * w.
 
 f and f' come from ``dlkit.activations`` (``apply`` and ``derivative``). The widget draws the
 graph with ``dlkit.viz.draw_graph`` once and afterwards only rewrites the boxes' texts; beside

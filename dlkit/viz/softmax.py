@@ -1,6 +1,6 @@
 """Softmax with a temperature, and the cross-entropy of one example (chapter 5).
 
-    viz.softmax_explorer()                          # widget: logits z1..zK, temperature T, true class
+    viz.softmax_explorer()                          # widget: logits z1..zK, T, true class
     viz.plot_softmax_temperature([2, 1, 0.1], 0)    # the same picture, static
 
 The probabilities are ``p = softmax(z / T)`` (``dlkit.activations.softmax``) and the loss is the
