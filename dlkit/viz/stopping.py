@@ -174,9 +174,10 @@ class StoppingFigure:
             ax.set_xlabel("epoch")
             ax.set_ylabel(keys[0])
             ax.grid(True, alpha=0.3)
-        losses = np.concatenate([self.logs[k] for k in ("loss", "val_loss") if k in self.logs])
-        if losses.size and losses.min() > 0 and losses.max() > 10 * losses.min():
-            axes[0].set_yscale("log")              # training loss near 0 beside validation loss
+        if "val_loss" in self.logs and "loss" in panels[0]:
+            # a linear scale up to the validation loss: the training loss of the first epochs
+            # may leave the picture, the validation loss's minimum and rise stay readable
+            axes[0].set_ylim(0, 1.1 * self.logs["val_loss"].max())
         from matplotlib.lines import Line2D
 
         proxy = Line2D([], [], drawstyle="steps-post", color="tab:orange", lw=1.2)
