@@ -88,7 +88,7 @@ def activation_stds(scheme, activation, scale=1.0, layers=10, width=256, n=500, 
                                                           width, n, seed)])
 
 
-def _draw_stds(ax, activation):
+def _draw_stds(ax):
     from matplotlib.ticker import FuncFormatter, NullLocator
 
     ax.set_yscale("log")
@@ -100,8 +100,12 @@ def _draw_stds(ax, activation):
     ax.axhline(1.0, color="grey", lw=0.8, ls=":")
 
 
-def _log_ticks(ax, lo, hi):
-    """About six labelled ticks between lo and hi: 1 and 3 per decade, or every k-th decade."""
+def _log_ticks(ax, stds):
+    """y limits around the finite, positive ``stds`` (always showing 0.3 to 3), and about six
+    labelled ticks: 1 and 3 per decade, or every k-th decade."""
+    ok = stds[np.isfinite(stds) & (stds > 0)]
+    lo = max(min(ok.min() / 2, 0.3), 1e-30) if ok.size else 0.3
+    hi = min(max(ok.max() * 2, 3.0), 1e30) if ok.size else 3.0
     a, b = int(np.floor(np.log10(lo))), int(np.ceil(np.log10(hi)))
     if b - a <= 3:
         ticks = [m * 10.0 ** e for e in range(a, b + 1) for m in (1, 3)]
@@ -120,14 +124,13 @@ def plot_activation_stds(schemes=("naive", "glorot", "he"), activation="tanh", s
     if ax is None:
         fig = new_figure((5.0, 3.4))
         ax = fig.add_subplot()
-    _draw_stds(ax, activation)
-    lows, highs = [], []
+    _draw_stds(ax)
+    every = []
     for s in schemes:
         stds = activation_stds(s, activation, scale, layers, width, n, seed)
         ax.plot(np.arange(layers + 1), stds, "o-", ms=3, label=INIT_SCHEMES[s][0])
-        ok = stds[np.isfinite(stds) & (stds > 0)]
-        lows.append(ok.min()), highs.append(ok.max())
-    _log_ticks(ax, max(min(min(lows) / 2, 0.3), 1e-30), min(max(max(highs) * 2, 3.0), 1e30))
+        every.append(stds)
+    _log_ticks(ax, np.concatenate(every))
     ax.set_title(f"{activation}, {width} units per layer")
     ax.legend(fontsize=8)
     return ax.figure
@@ -177,7 +180,7 @@ class InitExplorer(WidgetFigure):
     def _build_figure(self):
         fig = self.figure = new_figure((9.0, 3.6), layout=None)
         self.ax_std = fig.add_axes([0.09, 0.14, 0.35, 0.74])
-        _draw_stds(self.ax_std, None)
+        _draw_stds(self.ax_std)
         self.std_line, = self.ax_std.plot([], [], "o-", ms=3, color="tab:blue")
         self.ax_hist, self.bars = [], []
         for i in range(4):
@@ -208,10 +211,7 @@ class InitExplorer(WidgetFigure):
             self.stds = np.array([a.std() for a in A])
         shown = np.where(np.isfinite(self.stds), self.stds, np.nan)
         self.std_line.set_data(np.arange(L + 1), shown)
-        ok = shown[np.isfinite(shown) & (shown > 0)]
-        lo = min(ok.min() / 2, 0.3) if ok.size else 0.3
-        hi = max(ok.max() * 2, 3.0) if ok.size else 3.0
-        _log_ticks(self.ax_std, max(lo, 1e-30), min(hi, 1e30))
+        _log_ticks(self.ax_std, self.stds)
         self.ax_std.set_xlim(-0.3, L + 0.3)
         self.ax_std.set_xticks(range(0, L + 1, 1 if L <= 10 else 2))
         self.ax_std.set_title(f"{INIT_SCHEMES[p['initializer']][0]}, {act}, "
