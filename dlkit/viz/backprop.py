@@ -58,8 +58,8 @@ def graph_values(x, w, b, y, activation="sigmoid"):
 
 
 # where the boxes sit (draw_graph's coordinates) and the arrows between them
-_POSITIONS = dict(x=(0, 1.05), w=(0, -0.05), b=(1.3, -1.0), z=(2.7, 0.5), p=(4.9, 0.5),
-                  L=(7.1, 0.5), y=(4.9, -1.0))
+_POSITIONS = dict(x=(0, 1.05), w=(0, -0.05), b=(1.3, -1.0), z=(2.8, 0.5), p=(5.3, 0.5),
+                  L=(7.8, 0.5), y=(5.3, -1.0))
 _EDGES = [("x", "z"), ("w", "z"), ("b", "z"), ("z", "p"), ("p", "L"), ("y", "L")]
 
 

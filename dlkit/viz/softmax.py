@@ -93,9 +93,9 @@ class SoftmaxFigure:
 
         self.k = k
         self.figure = fig = new_figure(figsize, dpi, layout=None)
-        self.ax_bar = fig.add_axes([0.055, 0.15, 0.25, 0.7])
-        self.ax_p = fig.add_axes([0.385, 0.15, 0.25, 0.7])
-        self.ax_ce = fig.add_axes([0.72, 0.15, 0.25, 0.7])
+        self.ax_bar = fig.add_axes([0.055, 0.2, 0.25, 0.64])
+        self.ax_p = fig.add_axes([0.385, 0.2, 0.25, 0.64])
+        self.ax_ce = fig.add_axes([0.72, 0.2, 0.25, 0.64])
         colors = mpl.colormaps["tab10"].colors
         self.colors = [colors[i % 10] for i in range(k)]
         names = [f"class {i}" for i in range(k)]
@@ -146,6 +146,9 @@ class SoftmaxFigure:
         self.ax_ce.set_ylim(0, top)
         for i, bar in enumerate(self.bars):
             bar.set_facecolor("tab:red" if i == c else "0.75")
+        # the true class is named under its bar too: a red bar of height 0.002 is not seen
+        self.ax_bar.set_xticks(range(self.k), labels=[f"class {i}" + ("\n(true)" if i == c else "")
+                                                      for i in range(self.k)])
 
     def draw_T(self, T):
         z, c = self.z, self.c
