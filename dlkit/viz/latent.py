@@ -83,7 +83,7 @@ class LatentFigure:
 
         self.figure = new_figure(figsize, dpi, layout=None)
         self.ax_map = self.figure.add_axes([0.08, 0.13, 0.46, 0.78])
-        self.ax_img = self.figure.add_axes([0.71, 0.17, 0.27, 0.70])
+        self.ax_img = self.figure.add_axes([0.68, 0.17, 0.28, 0.70])
         classes = np.unique(labels)
         cmap = matplotlib.colormaps["tab10" if len(classes) <= 10 else "viridis"]
         for i, c in enumerate(classes):
@@ -101,8 +101,8 @@ class LatentFigure:
         self.ax_map.set_xlabel("$z_1$")
         self.ax_map.set_ylabel("$z_2$")
         self.ax_map.set_title("codes of the test digits; ✕ = the chosen z", fontsize=9)
-        self.marker, = self.ax_map.plot([], [], "x", color="k", ms=12, mew=2.5, zorder=5)
-        self.ring, = self.ax_map.plot([], [], "o", mfc="none", mec="k", ms=16, mew=1, zorder=5)
+        self.marker, = self.ax_map.plot([], [], "x", color="k", ms=9, mew=2.2, zorder=5)
+        self.ring, = self.ax_map.plot([], [], "o", mfc="none", mec="k", ms=13, mew=1, zorder=5)
         self.img = None
         self.ax_img.set_xticks([])
         self.ax_img.set_yticks([])
