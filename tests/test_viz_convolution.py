@@ -149,7 +149,7 @@ def test_static_picture_outside_jupyter_and_no_leaks():
     assert fig.axes and fig._repr_png_().startswith(PNG_MAGIC)
     del fig
     start = live_figures()
-    for i in range(12):        # updates move the artists of one figure: no new figures
+    for i in range(4):         # updates move the artists of one figure: no new figures
         w.controls["stride"].value = 1 + i % 4
         w.controls["kernel_size"].value = 1 + 2 * (i % 4)
     for _ in range(3):         # static figures are freed once nothing refers to them
