@@ -62,6 +62,9 @@ def test_stds_shown_equal_an_independent_numpy_computation(scheme, activation):
 
 def test_controls_redraw_and_the_numbers_follow():
     w = make()
+    assert sorted(w.controls) == ["activation", "initializer", "layers", "scale"]
+    assert not w.controls["scale"].continuous_update and not w.controls["layers"].continuous_update
+    assert (w.controls["layers"].min, w.controls["layers"].max) == (1, 20)
     assert w.png.startswith(PNG_MAGIC) and w.renders == 1
     pngs = {w.png}
     for name, value in [("scale", 0.1), ("layers", 15), ("initializer", "he"),
