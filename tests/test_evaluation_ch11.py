@@ -167,3 +167,19 @@ def test_lime_on_image_inputs_and_bad_arguments():
         viz.lime_map(cnn, img, num_samples=1)
     with pytest.raises(ValueError, match="does not divide"):
         viz.lime_map(_linear(), np.zeros(16), image_shape=(3, 3))
+
+
+def test_plot_explanations_centres_signed_maps_when_asked():
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = np.zeros((2, 4, 4))
+    maps = np.stack([np.linspace(-1, 3, 16).reshape(4, 4), np.linspace(0, 2, 16).reshape(4, 4)])
+    fig = viz.plot_explanations(images, maps, symmetric=True, cmap="RdBu_r")
+    lims = [ax.images[0].get_clim() for ax in fig.axes[2:]]
+    assert lims == [(-3.0, 3.0), (-2.0, 2.0)]
+    fig2 = viz.plot_explanations(images, maps)
+    assert [ax.images[0].get_clim() for ax in fig2.axes[2:]] == [(-1.0, 3.0), (0.0, 2.0)]
+    plt.close(fig)
+    plt.close(fig2)

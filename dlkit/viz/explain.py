@@ -234,9 +234,12 @@ def plot_misclassified(x, y_true, y_pred, n=12, cols=6, title="Misclassified tes
     return fig
 
 
-def plot_explanations(images, maps, titles=None, title="Saliency", cmap="hot", map_label="saliency"):
-    """Two rows: the input images, and below each its map (saliency, occlusion, ...).
+def plot_explanations(images, maps, titles=None, title="Saliency", cmap="hot", map_label="saliency",
+                      symmetric=False):
+    """Two rows: the input images, and below each its map (saliency, occlusion, LIME, ...).
     ``map_label`` names the second row (its y-axis label); ``title`` is the figure's title.
+    symmetric=True colours each map over [-max|map|, max|map|], so that 0 is the middle of a
+    diverging ``cmap`` (for signed maps such as LIME's weights).
 
     images: (n, 784), (n, H, W) or (n, H, W, 1); maps: the same number of maps of any of
     those shapes (a map with channels is reduced by its maximum over them).
@@ -252,7 +255,9 @@ def plot_explanations(images, maps, titles=None, title="Saliency", cmap="hot", m
     fig, axes = plt.subplots(2, n, figsize=(1.5 * n + 0.4, 3.6), squeeze=False)
     for k in range(n):
         axes[0, k].imshow(images[k], cmap="gray_r")
-        axes[1, k].imshow(maps[k], cmap=cmap)
+        limit = np.abs(maps[k]).max() if symmetric else None
+        axes[1, k].imshow(maps[k], cmap=cmap, vmin=None if limit is None else -limit,
+                          vmax=limit)
         if titles is not None:
             axes[0, k].set_title(str(titles[k]), fontsize=9)
         for ax in axes[:, k]:
