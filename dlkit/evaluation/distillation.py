@@ -61,7 +61,8 @@ def distillation_loss(y, student_logits, teacher_logits, temperature=3.0, alpha=
     s = np.asarray(student_logits, dtype=np.float64)
     t = np.asarray(teacher_logits, dtype=np.float64)
     if s.ndim != 2 or s.shape != t.shape:
-        raise ValueError(f"student and teacher logits must both be (N, K), got {s.shape} and {t.shape}")
+        raise ValueError(f"student and teacher logits must both be (N, K), got {s.shape} and "
+                         f"{t.shape}")
     n, k = s.shape
     labels = _labels(y, "y")
     if labels.shape != (n,) or (n and (labels.min() < 0 or labels.max() >= k)):

@@ -131,7 +131,8 @@ def lime_map(model, image, patch=4, num_samples=1000, kernel_width=0.25, ridge=1
         image_shape = (28, 28) if image.ndim == 1 and image.size == 784 else image.shape[:2]
     h, w = image_shape
     if image.size % (h * w):
-        raise ValueError(f"image_shape {image_shape} does not divide an input of {image.size} values")
+        raise ValueError(f"image_shape {image_shape} does not divide an input of {image.size} "
+                         "values")
     if not 1 <= patch <= min(h, w) or num_samples < 2 or kernel_width <= 0 or ridge < 0:
         raise ValueError(f"need 1 <= patch <= {min(h, w)}, num_samples >= 2, kernel_width > 0 "
                          f"and ridge >= 0, got {patch}, {num_samples}, {kernel_width}, {ridge}")
