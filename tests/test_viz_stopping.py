@@ -69,7 +69,8 @@ def test_replay_hand_made_sequence():
         assert viz.replay_early_stopping(h, patience=p).stopped_epoch == 5
     never = viz.replay_early_stopping({"val_loss": [3.0, 2.0, 1.0]}, patience=1)
     assert (never.stopped_epoch, never.restored_epoch, never.epochs_saved) == (None, 3, 0)
-    assert repr(never) == "StoppingReplay(epochs=3, stopped_epoch=None, restored_epoch=3, epochs_saved=0)"
+    assert repr(never) == ("StoppingReplay(epochs=3, stopped_epoch=None, restored_epoch=3, "
+                           "epochs_saved=0)")
 
 
 def test_replay_modes_and_warm_up():
@@ -175,7 +176,8 @@ def test_explorer_shows_the_callbacks_decision_and_redraws_on_every_control():
         assert list(w.plot._restore_lines[0].get_xdata()) == [want.restored_epoch] * 2
         assert w.plot._bands[0].get_width() == want.epochs_saved
         title = w.plot.title.get_text()
-        assert f"patience={c['patience']}" in title and f"restores epoch {want.restored_epoch}" in title
+        assert f"patience={c['patience']}" in title
+        assert f"restores epoch {want.restored_epoch}" in title
         if want.stopped_epoch:
             assert f"{want.epochs_saved} epochs saved" in title
     with w._hold():
@@ -224,7 +226,8 @@ def test_static_picture_outside_jupyter():
 
     fig = viz.plot_early_stopping(recorded(), patience=3, min_delta=0.001)
     assert isinstance(fig, Figure) and fig._repr_png_().startswith(PNG_MAGIC)
-    assert "EarlyStopping(monitor='val_loss', patience=3, min_delta=0.001)" in fig.texts[0].get_text()
+    title = fig.texts[0].get_text()
+    assert "EarlyStopping(monitor='val_loss', patience=3, min_delta=0.001)" in title
     assert [ax.get_xlabel() for ax in fig.axes] == ["epoch", "epoch"]
     assert fig.axes[0].get_legend() is not None
 

@@ -51,7 +51,8 @@ class StoppingReplay:
     """
 
     def __init__(self, epochs, stopped_epoch, restored_epoch, best, wait):
-        self.epochs, self.stopped_epoch, self.restored_epoch = epochs, stopped_epoch, restored_epoch
+        self.epochs = epochs
+        self.stopped_epoch, self.restored_epoch = stopped_epoch, restored_epoch
         self.best, self.wait = best, wait
 
     @property
