@@ -7,8 +7,9 @@
   Chinese quotations 「...」.
 - A cell whose output nbval does not compare is marked visibly in its first two lines
   (``# NBVAL_IGNORE_OUTPUT`` then ``# not compared: <reason>``), asserts its results in ranges
-  (unless it prints only timings), and is listed with that reason in book/README.md; every
-  sanitiser of book/nbval_sanitize.cfg is listed there too. Nothing is silenced wholesale.
+  (unless it prints only timings), and is listed with its section and reason in
+  book/README.md; every sanitiser of book/nbval_sanitize.cfg is listed there too. Nothing is
+  silenced wholesale.
 - A cell that trains, predicts or evaluates with ``verbose`` other than 0 is not compared: what
   it prints (losses, times, and on a machine with an empty kernel cache the line "compiling
   dlkit kernels for this CPU, once") differs from run to run.
@@ -79,10 +80,13 @@ def test_sources_are_called_documents_and_parentheses_are_half_width(path):
 
 
 def marked_cells(path):
-    """[(file, reason)] of the cells nbval does not compare; raises on an unmarked marker."""
-    found = []
+    """[(file, section, reason)] of the cells nbval does not compare (section: the '## '
+    heading the cell is under, without the hashes); raises on an unmarked marker."""
+    found, section = [], ""
     for i, cell in enumerate(cells(path)):
         if cell["cell_type"] != "code":
+            headings = re.findall(r"^## (.+)$", source(cell), re.M)
+            section = headings[-1].strip() if headings else section
             continue
         tags = set(cell.get("metadata", {}).get("tags", []))
         assert not tags & NBVAL_TAGS, f"cell {i}: mark it with a visible comment, not a tag"
@@ -100,7 +104,7 @@ def marked_cells(path):
         assert "assert " in code or "timing" in reason, \
             f"cell {i}: a cell whose output is not compared must assert its results in ranges " \
             f"(only wall-clock timings are exempt; say 'timing' in the reason)"
-        found.append((rel(path), reason))
+        found.append((rel(path), section, reason))
     return found
 
 
@@ -115,7 +119,7 @@ def readme_rows(heading):
 
 def test_every_cell_not_compared_is_listed_with_its_reason():
     marked = Counter(m for p in CHAPTERS + ASSIGNMENTS for m in marked_cells(p))
-    listed = Counter((row[0].strip("`"), row[2]) for row in
+    listed = Counter((row[0].strip("`"), row[1], row[2]) for row in
                      readme_rows("Cells whose output is not compared"))
     assert marked == listed, (f"in the notebooks, not in book/README.md: {marked - listed}; "
                               f"in book/README.md, not in the notebooks: {listed - marked}")

@@ -1,6 +1,5 @@
 """Headless tests of the backpropagation widget (chapter 4): every gradient it shows equals a
 central difference, controls redraw, bad arguments are refused clearly."""
-import gc
 
 import numpy as np
 import pytest
@@ -10,15 +9,7 @@ pytest.importorskip("matplotlib")
 
 from dlkit import viz  # noqa: E402
 from dlkit.viz.backprop import ACTIVATIONS, graph_values  # noqa: E402
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def live_figures():
-    from matplotlib.figure import Figure
-
-    gc.collect()
-    return sum(issubclass(type(o), Figure) for o in gc.get_objects())
+from widget_helpers import PNG_MAGIC, live_figures  # noqa: E402
 
 
 def loss(x, w, b, y, activation):

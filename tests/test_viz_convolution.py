@@ -1,6 +1,5 @@
 """The convolution explorer of chapter 8 (dlkit.viz.convolution), headless: set controls as a
 user would and check what is drawn, and that the numbers shown are the ones dlkit computes."""
-import gc
 import statistics
 import time
 
@@ -16,15 +15,7 @@ from dlkit.layers import Conv2D  # noqa: E402
 from dlkit.reference import conv as ref  # noqa: E402
 from dlkit.viz.convolution import (KERNELS, conv_output_size, feature_map, make_kernel,  # noqa: E402
                                    size_formula)
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def live_figures():
-    from matplotlib.figure import Figure
-
-    gc.collect()
-    return sum(issubclass(type(o), Figure) for o in gc.get_objects())
+from widget_helpers import PNG_MAGIC, live_figures  # noqa: E402
 
 
 @pytest.fixture(scope="module")

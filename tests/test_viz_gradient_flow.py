@@ -5,7 +5,6 @@ The independent computation: for every step t, dlkit's layer is run on the rest 
 x_{t+1..T} from initial_state h_t (and c_t), and backward(v) leaves dL/dh_t in
 ``layer.initial_state_grads`` -- no BPTT code of the widget involved.
 """
-import gc
 
 import numpy as np
 import pytest
@@ -17,15 +16,7 @@ from dlkit import viz  # noqa: E402
 from dlkit.layers import LSTM, SimpleRNN  # noqa: E402
 from dlkit.viz.gradient_flow import (GradientFlow, lstm_state_gradients,  # noqa: E402
                                      simple_rnn_state_gradients)
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def live_figures():
-    from matplotlib.figure import Figure
-
-    gc.collect()
-    return sum(issubclass(type(o), Figure) for o in gc.get_objects())
+from widget_helpers import PNG_MAGIC, live_figures  # noqa: E402
 
 
 def dlkit_state_gradients(flow, name, recurrent_scale, forget_bias):

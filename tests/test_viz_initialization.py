@@ -1,7 +1,6 @@
 """Headless tests of the initialisation explorer (chapter 3): controls set as a user would,
 the numbers drawn checked against an independent NumPy computation."""
 import base64
-import gc
 
 import numpy as np
 import pytest
@@ -11,8 +10,8 @@ pytest.importorskip("matplotlib")
 
 from dlkit import initializers, viz  # noqa: E402
 from dlkit.viz import initialization as init  # noqa: E402
+from widget_helpers import PNG_MAGIC, live_figures  # noqa: E402
 
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 WIDTH, N = 64, 100     # small networks: fast tests, same code paths
 
 
@@ -35,13 +34,6 @@ def numpy_stds(scheme, activation, scale, layers, width=WIDTH, n=N, seed=0):
         a = f(a @ (scale * W))
         stds.append(a.std())
     return np.array(stds)
-
-
-def live_figures():
-    from matplotlib.figure import Figure
-
-    gc.collect()
-    return sum(issubclass(type(o), Figure) for o in gc.get_objects())
 
 
 def make(**kw):

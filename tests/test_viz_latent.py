@@ -1,6 +1,5 @@
 """Headless tests of the latent-space explorer (dlkit.viz.latent), with tiny untrained decoders:
 set the sliders as a user would and check what is decoded and drawn."""
-import gc
 
 import numpy as np
 import pytest
@@ -11,15 +10,7 @@ pytest.importorskip("matplotlib")
 from dlkit import Sequential, viz  # noqa: E402
 from dlkit.layers import Dense  # noqa: E402
 from dlkit.viz.latent import decode_point  # noqa: E402
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def live_figures():
-    from matplotlib.figure import Figure
-
-    gc.collect()
-    return sum(issubclass(type(o), Figure) for o in gc.get_objects())
+from widget_helpers import PNG_MAGIC, live_figures  # noqa: E402
 
 
 @pytest.fixture

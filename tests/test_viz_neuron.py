@@ -5,8 +5,7 @@ import pytest
 pytest.importorskip("matplotlib")
 
 from dlkit.viz.neuron import plot_neuron_analogy  # noqa: E402
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+from widget_helpers import PNG_MAGIC  # noqa: E402
 
 
 def test_two_panels_that_name_the_matching_parts():

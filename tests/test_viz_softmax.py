@@ -1,6 +1,5 @@
 """Headless tests of the softmax-with-temperature widget (chapter 5): the numbers it shows are
 dlkit's softmax and cross-entropy, controls redraw, bad arguments are refused clearly."""
-import gc
 
 import numpy as np
 import pytest
@@ -12,15 +11,7 @@ from dlkit import activations, losses, viz  # noqa: E402
 from dlkit.gradcheck import numerical_gradient  # noqa: E402
 from dlkit.viz.softmax import (cross_entropy_with_temperature,  # noqa: E402
                                softmax_with_temperature)
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def live_figures():
-    from matplotlib.figure import Figure
-
-    gc.collect()
-    return sum(issubclass(type(o), Figure) for o in gc.get_objects())
+from widget_helpers import PNG_MAGIC, live_figures  # noqa: E402
 
 
 def numpy_softmax(v):

@@ -3,7 +3,6 @@ dlkit's EarlyStopping takes during fit, and the widget behaves like the book's o
 
 Headless: setting a control's ``.value`` runs its observers at once.
 """
-import gc
 import statistics
 import time
 
@@ -17,15 +16,7 @@ import dlkit  # noqa: E402
 from dlkit import Sequential, viz  # noqa: E402
 from dlkit.callbacks import EarlyStopping  # noqa: E402
 from dlkit.layers import Dense  # noqa: E402
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def live_figures():
-    from matplotlib.figure import Figure
-
-    gc.collect()
-    return sum(issubclass(type(o), Figure) for o in gc.get_objects())
+from widget_helpers import PNG_MAGIC, live_figures  # noqa: E402
 
 
 def recorded(n=40, seed=0):

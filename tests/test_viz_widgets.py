@@ -4,7 +4,6 @@ No kernel or browser is needed: setting a control's ``.value`` runs its observer
 (tests/test_browser.py drives the same widgets in a real JupyterLab.)
 """
 import base64
-import gc
 
 import numpy as np
 import pytest
@@ -16,17 +15,7 @@ import dlkit  # noqa: E402
 from dlkit import viz  # noqa: E402
 from dlkit.optimizers import SGD, Adagrad, Adam, RMSprop, optimize_path  # noqa: E402
 from dlkit.viz.surfaces import SURFACES  # noqa: E402
-
-PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def live_figures():
-    from matplotlib.figure import Figure
-
-    gc.collect()
-    # type(o), not isinstance(o): isinstance asks a weakref.proxy for its __class__, which
-    # raises ReferenceError when the proxy is dead (Numba's compiled libraries keep some)
-    return sum(issubclass(type(o), Figure) for o in gc.get_objects())
+from widget_helpers import PNG_MAGIC, live_figures  # noqa: E402
 
 
 # -- surfaces ----------------------------------------------------------------------------

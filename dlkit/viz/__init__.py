@@ -10,9 +10,9 @@ import importlib
 _MODULES = ("render", "surfaces", "explorer", "race", "live", "net_playground", "training",
             "filters", "recurrent", "autoencoders", "explain",
             # one widget per chapter: 3 initialisation, 4 backprop, 5 softmax, 7 stopping,
-            # 8 convolution, 9 gradient flow, 10 latent space
+            # 8 convolution, 9 gradient flow, 10 latent space; the neuron cartoon of chapter 2
             "initialization", "backprop", "softmax", "stopping", "convolution",
-            "gradient_flow", "latent")
+            "gradient_flow", "latent", "neuron")
 
 
 def __getattr__(name):

@@ -295,24 +295,11 @@ class OptimizerExplorer(WidgetFigure):
         for k in ("momentum", "beta_2", "epsilon"):
             self.controls[k].disabled = k not in used
 
-    def _attach_click(self):
-        try:
-            from ipyevents import Event
-        except ImportError:
-            self._click_events = None
-            return
-        self._click_events = Event(source=self.image, watched_events=["click"])
-        self._click_events.on_dom_event(self.on_click)
-
     def on_click(self, event):
         """Move the start point to a click on the map (an ipyevents click event dict)."""
-        fig_w, fig_h = self.figure.canvas.get_width_height()
-        px = event["relativeX"] * fig_w / max(event.get("boundingRectWidth") or fig_w, 1)
-        py = fig_h - event["relativeY"] * fig_h / max(event.get("boundingRectHeight") or fig_h, 1)
-        if not self.plot.ax_map.bbox.contains(px, py):
-            return
-        x, y = self.plot.ax_map.transData.inverted().transform((px, py))
-        self.set(x0=float(x), y0=float(y))
+        point = self._clicked_point(event, self.plot.ax_map)
+        if point is not None:
+            self.set(x0=point[0], y0=point[1])
 
     def __repr__(self):
         x0, y0 = self.start

@@ -183,24 +183,11 @@ class LatentExplorer(WidgetFigure):
         self.plot.draw(self.z, self.image_data)
         self.refresh()
 
-    def _attach_click(self):
-        try:
-            from ipyevents import Event
-        except ImportError:
-            self._click_events = None
-            return
-        self._click_events = Event(source=self.image, watched_events=["click"])
-        self._click_events.on_dom_event(self.on_click)
-
     def on_click(self, event):
         """Move z to a click on the scatter (an ipyevents click event dict)."""
-        fig_w, fig_h = self.figure.canvas.get_width_height()
-        px = event["relativeX"] * fig_w / max(event.get("boundingRectWidth") or fig_w, 1)
-        py = fig_h - event["relativeY"] * fig_h / max(event.get("boundingRectHeight") or fig_h, 1)
-        if not self.plot.ax_map.bbox.contains(px, py):
-            return
-        z1, z2 = self.plot.ax_map.transData.inverted().transform((px, py))
-        self.set(z1=float(z1), z2=float(z2))
+        point = self._clicked_point(event, self.plot.ax_map)
+        if point is not None:
+            self.set(z1=point[0], z2=point[1])
 
     def __repr__(self):
         return (f"LatentExplorer(z=({self.z[0]:.2f}, {self.z[1]:.2f}), {len(self.codes)} codes, "

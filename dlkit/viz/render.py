@@ -163,6 +163,28 @@ class WidgetFigure:
     def update(self):
         raise NotImplementedError
 
+    def _attach_click(self):
+        """With ipyevents installed, a click on the picture calls ``self.on_click(event)``."""
+        try:
+            from ipyevents import Event
+        except ImportError:
+            self._click_events = None
+            return
+        self._click_events = Event(source=self.image, watched_events=["click"])
+        self._click_events.on_dom_event(self.on_click)
+
+    def _clicked_point(self, event, ax):
+        """(x, y) in ``ax``'s data coordinates of a click (an ipyevents event dict), or None
+        when the click fell outside ``ax``. The picture may be shown scaled: the event's
+        bounding rectangle gives its size on screen."""
+        fig_w, fig_h = self.figure.canvas.get_width_height()
+        px = event["relativeX"] * fig_w / max(event.get("boundingRectWidth") or fig_w, 1)
+        py = fig_h - event["relativeY"] * fig_h / max(event.get("boundingRectHeight") or fig_h, 1)
+        if not ax.bbox.contains(px, py):
+            return None
+        x, y = ax.transData.inverted().transform((px, py))
+        return float(x), float(y)
+
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = dict(self.widget._repr_mimebundle_() or {})
         bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
