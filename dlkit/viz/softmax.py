@@ -116,7 +116,7 @@ class SoftmaxFigure:
         ax.set(xscale="log", xlim=(_T_GRID[0], _T_GRID[-1]), ylim=(-0.03, 1.03),
                xlabel="temperature T (log scale)", ylabel="p_k = softmax(z / T)_k",
                title="Each probability as T varies")
-        ax.legend(fontsize=7, loc="center right", framealpha=0.8)
+        ax.legend(fontsize=7, loc="upper right", framealpha=0.8)
 
         ax = self.ax_ce
         self.ce_line, = ax.plot([], [], color="tab:red", lw=1.6, label="−log p_c(T)")
