@@ -24,10 +24,7 @@ def input_gradient(model, x, y, batch_size=256):
     labels = _labels(y, "y")
     if labels.shape != (len(x),):
         raise ValueError(f"{len(x)} inputs but {labels.size} labels")
-    first = model
-    while hasattr(first, "layers"):
-        first = first.layers[0]
-    x = np.ascontiguousarray(x, dtype=first.dtype)
+    x = np.ascontiguousarray(x, dtype=model.dtype)       # as fit and predict cast it
     out = np.empty_like(x)
     saved = model.skip_input_grad
     model.skip_input_grad = False   # fit skips dL/dx at the first layer; we need it
