@@ -19,34 +19,91 @@ with a seeded generator), and a reference function as ``expected``:
 
 ``check`` calls both on a copy of every case and reports the first case where they differ
 (its argument shapes), or the reader's exception with its line.
+
+The Chinese edition of the book says once, at the top of a notebook, ``set_language("zh")``:
+every line ``check`` prints is then Chinese ("✓ 5.5 softmax：正确"); the ✓ and ✗ stay, since
+the tests and the autograder look for them.
 """
 import traceback
 
 import numpy as np
 
-__all__ = ["check", "check_all"]
+__all__ = ["check", "check_all", "set_language"]
+
+# Every sentence a reader sees, in each language the book is written in.
+MESSAGES = {
+    "en": {
+        "correct": "✓ {name}: correct", "all_cases": " on all {n} test inputs",
+        "no_answer": "✗ {name}: no answer yet - replace the ... with your code",
+        "nothing_returned": "your function returns nothing yet - replace the ... in it with "
+                            "your code",
+        "no_answer_detail": "✗ {name}: no answer yet - {detail}",
+        "failed": "✗ {name}: {reason}", "not_yet": "✗ {name}: not yet - {detail}",
+        "hint": " (hint: {hint})", "hint_after": ". Hint: {hint}",
+        "not_implemented": "not implemented yet",
+        "raised": "your code raised {error}: {message} (line {line}: {code})",
+        "got": "got {answer}", "got_type": "got {type}, expected numbers",
+        "shape": "shape is {shape}, expected {expected}",
+        "not_finite": "the answer contains NaN or inf",
+        "difference": "largest difference from the expected values is {err:.3g}",
+        "want_function": "expected a function, got {type}",
+        "on_case": "on test input {i} of {n} ({args}): {detail}", "arg_shape": "shape {shape}",
+        "summary": "{n}/{total} correct",
+    },
+    "zh": {
+        "correct": "✓ {name}：正确", "all_cases": "（全部 {n} 组测试输入）",
+        "no_answer": "✗ {name}：还没有答案——请把 ... 换成你的代码",
+        "nothing_returned": "你的函数还没有返回结果，请把函数里的 ... 换成你的代码",
+        "no_answer_detail": "✗ {name}：还没有答案——{detail}",
+        "failed": "✗ {name}：{reason}", "not_yet": "✗ {name}：还不对——{detail}",
+        "hint": "（提示：{hint}）", "hint_after": "。提示：{hint}",
+        "not_implemented": "还没有实现",
+        "raised": "你的代码抛出了 {error}：{message}（第 {line} 行：{code}）",
+        "got": "得到的是 {answer}", "got_type": "得到的是 {type}，这里需要数值",
+        "shape": "形状是 {shape}，应为 {expected}",
+        "not_finite": "答案中有 NaN 或 inf",
+        "difference": "与期望值的最大差为 {err:.3g}",
+        "want_function": "这里需要一个函数，得到的是 {type}",
+        "on_case": "在第 {i} 组测试输入上（共 {n} 组；{args}）：{detail}",
+        "arg_shape": "形状 {shape}",
+        "summary": "{n}/{total} 正确",
+    },
+}
+_language = "en"
+
+
+def set_language(language):
+    """Print every later check in ``language``: "en" (the default) or "zh"."""
+    global _language
+    if language not in MESSAGES:
+        raise ValueError(f"unknown language {language!r}; choose one of {sorted(MESSAGES)}")
+    _language = language
+
+
+def _say(key, **fields):
+    return MESSAGES[_language][key].format(**fields)
 
 
 def _compare(answer, expected, rtol, atol):
     """(ok, detail) for answer vs expected: arrays, numbers, tuples, strings, bools."""
     if isinstance(expected, (bool, np.bool_)) or isinstance(expected, str):
-        return answer == expected, f"got {answer!r}"
+        return answer == expected, _say("got", answer=repr(answer))
     if isinstance(expected, tuple) and all(isinstance(e, (int, np.integer)) for e in expected):
         ans = tuple(answer) if isinstance(answer, (tuple, list)) else answer
-        return ans == expected, f"got {ans!r}"
+        return ans == expected, _say("got", answer=repr(ans))
     try:
         a = np.asarray(answer, dtype=np.float64)
     except (TypeError, ValueError):
-        return False, f"got {type(answer).__name__}, expected numbers"
+        return False, _say("got_type", type=type(answer).__name__)
     e = np.asarray(expected, dtype=np.float64)
     if a.shape != e.shape:
-        return False, f"shape is {a.shape}, expected {e.shape}"
+        return False, _say("shape", shape=a.shape, expected=e.shape)
     if not np.all(np.isfinite(a)):
-        return False, "the answer contains NaN or inf"
+        return False, _say("not_finite")
     if np.allclose(a, e, rtol=rtol, atol=atol):
         return True, ""
     err = np.max(np.abs(a - e))
-    return False, f"largest difference from the expected values is {err:.3g}"
+    return False, _say("difference", err=err)
 
 
 class _Failed(Exception):
@@ -58,11 +115,11 @@ def _call(func, args):
     try:
         return func(*args)
     except NotImplementedError:
-        raise _Failed("not implemented yet") from None
+        raise _Failed(_say("not_implemented")) from None
     except Exception as exc:  # the reader's code failed: show the error, not a traceback
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        raise _Failed(f"your code raised {type(exc).__name__}: {exc} "
-                      f"(line {where.lineno}: {where.line})") from None
+        raise _Failed(_say("raised", error=type(exc).__name__, message=exc, line=where.lineno,
+                           code=where.line)) from None
 
 
 def _copy(args):
@@ -70,23 +127,25 @@ def _copy(args):
 
 
 def _describe(args):
-    return ", ".join(f"shape {a.shape}" if isinstance(a, np.ndarray) else repr(a) for a in args)
+    return ", ".join(_say("arg_shape", shape=a.shape) if isinstance(a, np.ndarray) else repr(a)
+                     for a in args)
 
 
 def _check_cases(func, reference, cases, rtol, atol):
-    """(ok, detail) for func against reference on every case (a tuple of arguments)."""
+    """(ok, detail) for func against reference on every case (a tuple of arguments); detail
+    None: the function still returns the placeholder."""
     if not callable(func) or isinstance(func, np.ndarray):
-        return False, f"expected a function, got {type(func).__name__}"
+        return False, _say("want_function", type=type(func).__name__)
     cases = [c if isinstance(c, tuple) else (c,) for c in cases]
     for i, args in enumerate(cases, 1):
         got = _call(func, _copy(args))
         if got is Ellipsis or got is None:
-            return False, "your function returns nothing yet - replace the ... in it with your code"
+            return False, None                  # the placeholder: no answer yet
         want = reference(*_copy(args)) if callable(reference) else reference[i - 1]
         ok, detail = _compare(got, want, rtol, atol)
         if not ok:
-            return False, f"on test input {i} of {len(cases)} ({_describe(args)}): {detail}"
-    return True, f"on all {len(cases)} test inputs"
+            return False, _say("on_case", i=i, n=len(cases), args=_describe(args), detail=detail)
+    return True, _say("all_cases", n=len(cases))
 
 
 def check(name, answer, expected, hint="", args=(), rtol=1e-5, atol=1e-8, cases=None):
@@ -95,9 +154,9 @@ def check(name, answer, expected, hint="", args=(), rtol=1e-5, atol=1e-8, cases=
     With ``cases`` (a list of argument tuples), ``answer`` is the reader's function and
     ``expected`` a reference function (or the list of expected results, one per case).
     """
-    say = lambda line: print(line + (f" (hint: {hint})" if hint else ""))  # noqa: E731
+    say = lambda line: print(line + (_say("hint", hint=hint) if hint else ""))  # noqa: E731
     if answer is Ellipsis or answer is None:
-        say(f"✗ {name}: no answer yet - replace the ... with your code")
+        say(_say("no_answer", name=name))
         return False
     try:
         if cases is not None:
@@ -107,19 +166,20 @@ def check(name, answer, expected, hint="", args=(), rtol=1e-5, atol=1e-8, cases=
                 answer = _call(answer, args)
             ok, detail = _compare(answer, expected, rtol, atol)
     except _Failed as failed:
-        say(f"✗ {name}: {failed}")
+        say(_say("failed", name=name, reason=failed))
         return False
     if ok:
-        print(f"✓ {name}: correct" + (f" {detail}" if cases is not None else ""))
-    elif detail.startswith("your function returns nothing"):
-        say(f"✗ {name}: no answer yet - {detail}")
+        print(_say("correct", name=name) + (detail if cases is not None else ""))
+    elif detail is None:
+        say(_say("no_answer_detail", name=name, detail=_say("nothing_returned")))
     else:
-        print(f"✗ {name}: not yet - {detail}" + (f". Hint: {hint}" if hint else ""))
+        print(_say("not_yet", name=name, detail=detail)
+              + (_say("hint_after", hint=hint) if hint else ""))
     return bool(ok)
 
 
 def check_all(results):
     """Summarise several checks: ``check_all([check(...), check(...)])``."""
     n = sum(bool(r) for r in results)
-    print(f"{n}/{len(results)} correct")
+    print(_say("summary", n=n, total=len(results)))
     return n == len(results)

@@ -82,3 +82,63 @@ def test_compare_refuses_different_shapes():
 
 def test_compare_says_false_for_nan(capsys):
     assert not compare("fwd", np.array([np.nan]), np.array([1.0]))
+
+
+# -- the Chinese edition's lines ---------------------------------------------------------
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+
+from dlkit import exercises  # noqa: E402
+
+
+@pytest.fixture
+def chinese():
+    exercises.set_language("zh")
+    try:
+        yield
+    finally:
+        exercises.set_language("en")
+
+
+def test_both_languages_have_every_sentence_and_the_same_fields():
+    fields = lambda t: sorted(re.findall(r"\{(\w+)", t))  # noqa: E731
+    en, zh = exercises.MESSAGES["en"], exercises.MESSAGES["zh"]
+    assert en.keys() == zh.keys()
+    assert all(fields(en[k]) == fields(zh[k]) for k in en), \
+        [k for k in en if fields(en[k]) != fields(zh[k])]
+
+
+def test_the_chinese_sentences_have_no_english_words():
+    for key, text in exercises.MESSAGES["zh"].items():
+        words = re.findall(r"[A-Za-z]{2,}", re.sub(r"\{[^}]*\}", "", text))
+        assert set(words) <= {"NaN", "inf"}, (key, words)
+
+
+def test_check_speaks_chinese_when_asked(chinese, capsys):
+    def softmax(z):
+        p = ...
+        return p
+    assert check("5.5 softmax", lambda z: softmax_ref(z), softmax_ref, cases=CASES)
+    assert not check("5.5 softmax", softmax, softmax_ref, cases=CASES, hint="先减去最大值")
+    assert not check("5.1 交叉熵", 0.5, 0.356675, hint="只有真实类别的概率有关")
+    assert not check("5.1 交叉熵", ..., 0.356675)
+    assert capsys.readouterr().out.splitlines() == [
+        "✓ 5.5 softmax：正确（全部 3 组测试输入）",
+        "✗ 5.5 softmax：还没有答案——你的函数还没有返回结果，请把函数里的 ... 换成你的代码"
+        "（提示：先减去最大值）",
+        "✗ 5.1 交叉熵：还不对——与期望值的最大差为 0.143。提示：只有真实类别的概率有关",
+        "✗ 5.1 交叉熵：还没有答案——请把 ... 换成你的代码"]
+
+
+def test_the_readers_exception_in_chinese(chinese, capsys):
+    def softmax(z):
+        return z @ np.ones((3, 3))
+    assert not check("5.5 softmax", softmax, softmax_ref, cases=CASES)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ 5.5 softmax：你的代码抛出了 ValueError：") and "（第 " in out
+
+
+def test_an_unknown_language_is_refused():
+    with pytest.raises(ValueError, match="unknown language 'fr'; choose one of"):
+        exercises.set_language("fr")
