@@ -1,0 +1,135 @@
+"""One book in two editions that cannot drift, and one glossary for both.
+
+- Every Chinese chapter and assignment (book/zh/) has the same sequence of code cells as its
+  English twin, and the same folded solutions, equal after comments and string literals are
+  normalised: translated messages, labels and comments are allowed, changed code is not (so
+  the exercises' expected values are the same too).
+- book/glossary.csv fixes each key term's Chinese and English form. Chapter 12's glossary table
+  (in each edition) is that file, row by row, and no chapter uses one of the second
+  translations the file lists for a term (outside a verbatim quotation 「...」 of a document,
+  which keeps the document's words).
+"""
+import csv
+import io
+import json
+import re
+import tokenize
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BOOK = ROOT / "book"
+ZH = BOOK / "zh"
+GLOSSARY = BOOK / "glossary.csv"
+SOLUTION = re.compile(r"<details>.*?```python\n(?P<code>.*?)```.*?</details>", re.S)
+
+
+def normalise(code):
+    """The code's tokens without comments, every string literal replaced by '' (so a
+    translated message or label compares equal); IPython lines (%, !) are kept as they are."""
+    lines = code.splitlines()
+    magics = [line.strip() for line in lines if line.lstrip().startswith(("%", "!"))]
+    python = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in lines)
+    out = []
+    for tok in tokenize.generate_tokens(io.StringIO(python + "\n").readline):
+        if tok.type in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT,
+                        tokenize.DEDENT, tokenize.ENDMARKER):
+            if tok.type in (tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT):
+                out.append(tokenize.tok_name[tok.type])
+            continue
+        out.append("''" if tok.type == tokenize.STRING else tok.string)
+    return magics + out
+
+
+def cells(path):
+    return json.loads(path.read_text(encoding="utf-8"))["cells"]
+
+
+def source(cell):
+    return "".join(cell["source"])
+
+
+def code_cells(path):
+    return [normalise(source(c)) for c in cells(path) if c["cell_type"] == "code"]
+
+
+def solutions(path):
+    return [normalise(m.group("code")) for c in cells(path) if c["cell_type"] == "markdown"
+            for m in SOLUTION.finditer(source(c))]
+
+
+def test_normalising_allows_translated_strings_and_comments():
+    en = ('answer = ...   # a number\n'
+          'ok = check("5.1 cross-entropy", answer, 0.356675, hint="-log P_c")')
+    zh = ('answer = ...   # 一个数\n'
+          'ok = check("5.1 交叉熵", answer, 0.356675, hint=\'只与 -log P_c 有关\')')
+    assert normalise(en) == normalise(zh)
+    assert normalise('print(f"loss {x:.3f}")  # en') == normalise('print(f"损失 {x:.3f}")')
+
+
+def test_normalising_sees_changed_code():
+    base = "answer = ...\nok = check('5.1', answer, 0.356675)"
+    for changed in ("answer = ...\nok = check('5.1', answer, 0.36)",        # an expected value
+                    "answer = ...\nok = check('5.1', answer, 0.356675, rtol=1)",
+                    "answer = 1\nok = check('5.1', answer, 0.356675)",
+                    "answer = ...\nif True:\n    ok = check('5.1', answer, 0.356675)"):
+        assert normalise(changed) != normalise(base), changed
+
+
+TWINS = sorted(ZH.glob("*.ipynb")) + sorted(ZH.glob("assignments/*.ipynb"))
+
+
+@pytest.mark.parametrize("zh", TWINS, ids=lambda p: str(p.relative_to(BOOK)))
+def test_each_chinese_notebook_has_its_english_twins_code(zh):
+    en = BOOK / zh.relative_to(ZH)
+    assert en.exists(), f"{zh.relative_to(BOOK)} has no English twin {en.relative_to(BOOK)}"
+    a, b = code_cells(en), code_cells(zh)
+    first = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+    assert first is None and len(a) == len(b), (
+        f"code cells differ from the English edition's: {len(a)} vs {len(b)} cells, the first "
+        f"difference at code cell {first}")
+    assert solutions(en) == solutions(zh), "the folded solutions differ from the English ones"
+
+
+# -- the glossary --------------------------------------------------------------------------
+def glossary():
+    with open(GLOSSARY, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_the_glossary_gives_each_term_one_form():
+    rows = glossary()
+    assert rows and list(rows[0]) == ["zh", "en", "chapter", "avoid"]
+    for key in ("zh", "en"):
+        seen = [r[key] for r in rows]
+        assert len(seen) == len(set(seen)), f"a {key} term appears twice"
+    for r in rows:
+        assert 1 <= int(r["chapter"]) <= 12, r
+        if r["avoid"]:
+            avoid = re.compile(r["avoid"])
+            clash = [t["zh"] for t in rows if avoid.search(t["zh"])]
+            assert not clash, f"{r['zh']}: its second translations match glossary terms {clash}"
+
+
+CHAPTER_12 = [p for p in (BOOK / "12_faq.ipynb", ZH / "12_faq.ipynb") if p.exists()]
+
+
+@pytest.mark.parametrize("path", CHAPTER_12, ids=lambda p: str(p.relative_to(BOOK)))
+def test_chapter_12s_glossary_table_is_the_glossary(path):
+    rows = re.compile(r"^\| (.+?) \| (.+?) \| (\d+) \|$", re.M)
+    table = [m.groups() for c in cells(path) if c["cell_type"] == "markdown"
+             for m in rows.finditer(source(c))]
+    assert table == [(r["zh"], r["en"], r["chapter"]) for r in glossary()]
+
+
+NOTEBOOKS = sorted(BOOK.glob("*.ipynb")) + sorted(BOOK.glob("assignments/*.ipynb")) + TWINS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
+def test_no_second_translation_of_a_glossary_term(path):
+    text = "\n".join(source(c) for c in cells(path))
+    text = re.sub(r"「[^」]*」", "", text)          # the documents' own words stay as they are
+    found = [(r["zh"], m.group(0)) for r in glossary() if r["avoid"]
+             for m in re.finditer(r["avoid"], text)]
+    assert not found, f"(glossary term, second translation used): {found}"
