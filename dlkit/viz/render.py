@@ -153,12 +153,14 @@ class WidgetFigure:
             self._dirty = False
             self.update()
 
-    def _changed(self, change=None):
-        """Observer of every control: recompute and redraw (once, at the end, inside ``set``)."""
+    def _changed(self, change=None, redraw=None):
+        """Observer of every control: recompute and redraw (once, at the end, inside ``set``).
+        ``redraw`` (default ``self.update``) is a cheaper redraw for a control that needs less
+        than everything; inside ``set`` the one redraw at the end is always ``update``."""
         if getattr(self, "_held", 0):
             self._dirty = True
         else:
-            self.update()
+            (redraw or self.update)()
 
     def update(self):
         raise NotImplementedError

@@ -244,10 +244,8 @@ class SoftmaxExplorer(WidgetFigure):
         self._draw_T()
 
     def _T_changed(self, change=None):
-        if getattr(self, "_held", 0):
-            self._dirty = True
-        else:
-            self._draw_T()
+        """Only the temperature moved: the curves stay, the marks and bars move."""
+        self._changed(change, redraw=self._draw_T)
 
     def _draw_T(self):
         self.plot.draw_T(self.temperature)
