@@ -20,15 +20,17 @@ with a seeded generator), and a reference function as ``expected``:
 ``check`` calls both on a copy of every case and reports the first case where they differ
 (its argument shapes), or the reader's exception with its line.
 
-The Chinese edition of the book says once, at the top of a notebook, ``set_language("zh")``:
-every line ``check`` prints is then Chinese ("✓ 5.5 softmax：正确"); the ✓ and ✗ stay, since
+The Chinese edition of the book says once, in each notebook's setup cell,
+``dlkit.config.set_language("zh")``: every line ``check`` prints is then Chinese ("✓ 5.5 softmax：正确"); the ✓ and ✗ stay, since
 the tests and the autograder look for them.
 """
 import traceback
 
 import numpy as np
 
-__all__ = ["check", "check_all", "set_language"]
+from . import config
+
+__all__ = ["check", "check_all"]
 
 # Every sentence a reader sees, in each language the book is written in.
 MESSAGES = {
@@ -69,19 +71,10 @@ MESSAGES = {
         "summary": "{n}/{total} 正确",
     },
 }
-_language = "en"
-
-
-def set_language(language):
-    """Print every later check in ``language``: "en" (the default) or "zh"."""
-    global _language
-    if language not in MESSAGES:
-        raise ValueError(f"unknown language {language!r}; choose one of {sorted(MESSAGES)}")
-    _language = language
 
 
 def _say(key, **fields):
-    return MESSAGES[_language][key].format(**fields)
+    return MESSAGES[config.language()][key].format(**fields)
 
 
 def _compare(answer, expected, rtol, atol):

@@ -15,6 +15,8 @@ VAE's KL divergence).
 """
 import numpy as np
 
+from . import config
+
 __all__ = ["numerical_gradient", "rel_error", "compare", "check_layer", "check_loss",
            "GradCheckResult"]
 
@@ -37,17 +39,22 @@ def compare(name, a, b, tol=1e-6, labels=("NumPy", "dlkit"), relative=False):
     The largest absolute difference (or, with ``relative=True``, ``rel_error(a, b)``, the
     right measure for an analytic against a numerical gradient) is printed for the reader;
     its digits depend on the order of float sums, so the book's nbval sanitiser replaces the
-    number and compares the verdict after it. Raises ValueError if the shapes differ.
+    number and compares the verdict after it. Raises ValueError if the shapes differ. After
+    ``dlkit.config.set_language("zh")`` the line is Chinese:
+    ``梯度检查：相对误差(解析, 数值) = 3.3e-10 < 1e-07：True``.
     """
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"{name}: shapes differ: {labels[0]} {a.shape} vs {labels[1]} {b.shape}")
+    zh = config.language() == "zh"
     if relative:
-        diff, what = rel_error(a, b), f"relative error({labels[0]}, {labels[1]})"
+        diff = rel_error(a, b)
+        what = f"{'相对误差' if zh else 'relative error'}({labels[0]}, {labels[1]})"
     else:
         diff, what = (float(np.max(np.abs(a - b))) if a.size else 0.0), f"max |{labels[0]} - {labels[1]}|"
     ok = bool(np.isfinite(diff) and diff < tol)
-    print(f"{name}: {what} = {diff:.1e} < {tol:.0e}: {ok}")
+    colon = "：" if zh else ": "
+    print(f"{name}{colon}{what} = {diff:.1e} < {tol:.0e}{colon}{ok}")
     return ok
 
 

@@ -89,20 +89,21 @@ import re  # noqa: E402
 
 import pytest  # noqa: E402
 
-from dlkit import exercises  # noqa: E402
+from dlkit import config, exercises  # noqa: E402
 
 
 @pytest.fixture
 def chinese():
-    exercises.set_language("zh")
+    config.set_language("zh")
     try:
         yield
     finally:
-        exercises.set_language("en")
+        config.set_language("en")
 
 
 def test_both_languages_have_every_sentence_and_the_same_fields():
     fields = lambda t: sorted(re.findall(r"\{(\w+)", t))  # noqa: E731
+    assert tuple(exercises.MESSAGES) == config.LANGUAGES
     en, zh = exercises.MESSAGES["en"], exercises.MESSAGES["zh"]
     assert en.keys() == zh.keys()
     assert all(fields(en[k]) == fields(zh[k]) for k in en), \
@@ -141,4 +142,22 @@ def test_the_readers_exception_in_chinese(chinese, capsys):
 
 def test_an_unknown_language_is_refused():
     with pytest.raises(ValueError, match="unknown language 'fr'; choose one of"):
-        exercises.set_language("fr")
+        config.set_language("fr")
+    assert config.language() == "en"
+
+
+def test_compare_speaks_chinese_and_the_sanitiser_still_finds_its_number(chinese, capsys):
+    assert compare("dW", np.ones(3), np.ones(3) + 1e-9, tol=1e-7,
+                   labels=("解析", "数值"), relative=True)
+    assert not compare("前向", np.ones(3), np.ones(3) + 1e-3)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["dW：相对误差(解析, 数值) = 5.0e-10 < 1e-07：True",
+                     "前向：max |NumPy - dlkit| = 1.0e-03 < 1e-06：False"]
+    from pathlib import Path
+    cfg = (Path(__file__).resolve().parents[1] / "book" / "nbval_sanitize.cfg").read_text("utf-8")
+    section = cfg.split("[the measured difference", 1)[1]
+    regex = re.search(r"^regex: (.+)$", section, re.M).group(1)
+    replace = re.search(r"^replace: (.+)$", section, re.M).group(1)
+    assert [re.sub(regex, replace, line) for line in lines] == [
+        "dW：相对误差(解析, 数值) = DIFFERENCE < 1e-07：True",
+        "前向：max |NumPy - dlkit| = DIFFERENCE < 1e-06：False"]
