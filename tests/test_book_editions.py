@@ -10,6 +10,7 @@
   which keeps the document's words).
 """
 import csv
+from collections import Counter
 import io
 import json
 import re
@@ -133,3 +134,85 @@ def test_no_second_translation_of_a_glossary_term(path):
     found = [(r["zh"], m.group(0)) for r in glossary() if r["avoid"]
              for m in re.finditer(r["avoid"], text)]
     assert not found, f"(glossary term, second translation used): {found}"
+
+
+# -- the Chinese edition is Chinese ---------------------------------------------------------
+from test_book_rules import CJK, prose  # noqa: E402
+
+ZH_NOTEBOOKS = TWINS
+
+
+@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
+def test_chinese_chapters_are_written_in_chinese(path):
+    """At least 80 % of the letters of the markdown are CJK (code, formulas, HTML and link
+    targets excluded; a term's English in parentheses counts against it)."""
+    text = prose("\n".join(source(c) for c in cells(path) if c["cell_type"] == "markdown"))
+    cjk, latin = len(re.findall(f"[{CJK}]", text)), len(re.findall("[A-Za-z]", text))
+    share = cjk / max(cjk + latin, 1)
+    words = Counter(w.lower() for w in re.findall(r"[A-Za-z]{3,}", text))
+    assert share >= 0.8, (f"{share:.1%} of the letters are CJK ({cjk} CJK, {latin} Latin); "
+                          f"most frequent English words: {words.most_common(12)}")
+
+
+# Words a Chinese sentence may carry as they are: names of software, layers, functions.
+NAMES = {"softmax", "relu", "sigmoid", "tanh", "dlkit", "numpy", "swish", "logits", "logit",
+         "epoch", "epochs", "batch"}
+STRING_CALLS = {"print", "check", "compare", "AssertionError"}
+
+
+def _calls_strings(code):
+    """(function name, string) for each string literal a reader sees from a call: print,
+    check's name and hint, compare's name and labels, and assertion messages."""
+    import ast
+    code = "\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in code.splitlines())
+    tree = ast.parse(code)
+
+    def strings(node):
+        for n in ast.walk(node):
+            if isinstance(n, ast.Constant) and isinstance(n.value, str):
+                yield n.value
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name in ("print", "AssertionError"):
+                args = node.args
+            elif name == "check":
+                args = node.args[:1] + [k.value for k in node.keywords if k.arg == "hint"]
+            elif name == "compare":
+                args = node.args[:1] + [k.value for k in node.keywords if k.arg == "labels"]
+            else:
+                continue
+            for a in args:
+                yield from ((name, s) for s in strings(a))
+        elif isinstance(node, ast.Assert) and node.msg is not None:
+            yield from (("assert", s) for s in strings(node.msg))
+
+
+def english_words(text):
+    """Lower-case English words of 3+ letters that are not names (NAMES) or identifiers."""
+    text = re.sub(r"\{[^}]*\}", " ", text)                  # format fields
+    return [w for w in re.findall(r"(?<![\w.])[a-z]{3,}(?![\w(])", text) if w not in NAMES]
+
+
+def test_english_words_are_found_in_a_message_and_names_are_not():
+    found = list(_calls_strings('print("训练集 loss", x)\ncheck("5.1 交叉熵", a, 1, hint="log of p")\n'
+                                'assert x, f"shape {x.shape} 不对"\ncompare("前向", a, b)'))
+    assert sorted((name, w) for name, s in found for w in english_words(s)) == [
+        ("assert", "shape"), ("check", "log"), ("print", "loss")]
+    assert {name for name, _ in found} == {"print", "check", "assert", "compare"}
+
+
+@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
+def test_every_message_a_reader_sees_is_chinese(path):
+    """Printed messages, check names and hints, comparison names, assertion messages: no
+    English word in them; every saved ✓/✗ line is one of check's Chinese lines."""
+    from dlkit.exercises import MESSAGES
+    english = [(name, s) for c in cells(path) if c["cell_type"] == "code"
+               for name, s in _calls_strings(source(c)) if english_words(s)]
+    assert not english, f"English words in messages of the Chinese edition: {english[:8]}"
+    marks = [line for c in cells(path) if c["cell_type"] == "code" for o in c.get("outputs", [])
+             for line in "".join(o.get("text", "")).splitlines() if line[:1] in "✓✗"]
+    zh = [re.escape(t.split("{name}", 1)[1].split("{", 1)[0]) for k, t in MESSAGES["zh"].items()
+          if t.startswith(("✓", "✗"))]
+    bad = [line for line in marks if not re.search("|".join(zh), line)]
+    assert not bad, f"check lines that are not Chinese: {bad[:5]}"
