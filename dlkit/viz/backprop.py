@@ -21,7 +21,7 @@ the number in w's box means.
 """
 import numpy as np
 
-from .render import WidgetFigure, new_figure
+from .render import WidgetFigure, new_figure, say
 
 __all__ = ["ACTIVATIONS", "graph_values", "BackpropFigure", "plot_backprop_graph",
            "BackpropExplorer", "backprop_explorer"]
@@ -177,11 +177,11 @@ class BackpropExplorer(WidgetFigure):
         labels = dict(x="input x", w="weight w", b="bias b", y="target y")
         c = self.controls = {
             name: wd.FloatSlider(value=float(value), min=_RANGES[name][0], max=_RANGES[name][1],
-                                 step=0.05, description=labels[name], continuous_update=False,
+                                 step=0.05, description=say(labels[name]), continuous_update=False,
                                  style=style)
             for name, value in dict(x=x, w=w, b=b, y=y).items()}
         c["activation"] = wd.Dropdown(options=list(ACTIVATIONS), value=activation,
-                                      description="activation f", style=style)
+                                      description=say("activation f"), style=style)
         for ctl in c.values():
             ctl.observe(self._changed, names="value")
         self.widget = wd.VBox([wd.HBox([c["x"], c["w"], c["b"]]),

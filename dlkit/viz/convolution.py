@@ -12,7 +12,7 @@ one strided view per kernel weight (tests check it against Conv2D and its NumPy 
 """
 import numpy as np
 
-from .render import WidgetFigure, new_figure
+from .render import WidgetFigure, new_figure, say
 
 __all__ = ["KERNELS", "make_kernel", "conv_output_size", "size_formula", "feature_map",
            "plot_convolution", "ConvExplorer", "conv_explorer"]
@@ -219,14 +219,15 @@ class ConvExplorer(WidgetFigure):
         slider = dict(continuous_update=False, style=style)
         n_digits = len(_digits()[0])
         c = self.controls = dict(
-            digit=w.BoundedIntText(value=index, min=0, max=n_digits - 1, description="digit",
+            digit=w.BoundedIntText(value=index, min=0, max=n_digits - 1, description=say("digit"),
                                    style=style, layout=w.Layout(width="140px")),
-            kernel=w.Dropdown(options=list(KERNELS), value=kernel, description="kernel"),
+            kernel=w.Dropdown(options=[(say(k), k) for k in KERNELS], value=kernel,
+                              description=say("kernel")),
             kernel_size=w.IntSlider(value=kernel_size, min=1, max=7, step=2,
-                                    description="kernel size", **slider),
-            stride=w.IntSlider(value=stride, min=1, max=4, step=1, description="stride",
+                                    description=say("kernel size"), **slider),
+            stride=w.IntSlider(value=stride, min=1, max=4, step=1, description=say("stride"),
                                **slider),
-            padding=w.IntSlider(value=padding, min=0, max=3, step=1, description="padding",
+            padding=w.IntSlider(value=padding, min=0, max=3, step=1, description=say("padding"),
                                 **slider),
         )
         for ctl in c.values():
@@ -246,7 +247,8 @@ class ConvExplorer(WidgetFigure):
         self.map = feature_map(image, kernel, s, p)
         self.output_size = self.map.shape
         self.formula = size_formula(image.shape[0], k, s, p)
-        self.label.value = f"output size: <b>{self.formula}</b> (rows and columns alike)"
+        self.label.value = say("output size: <b>{formula}</b> (rows and columns alike)",
+                               formula=self.formula)
         self.plot.draw(image, label, kernel, c["kernel"].value, s, p, self.map)
         self.refresh()
 

@@ -11,7 +11,7 @@ surface.
 """
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure
+from .render import WidgetFigure, log_slider, new_figure, say
 from .surfaces import SURFACES, get_surface
 
 __all__ = ["OPTIMIZER_NAMES", "make_optimizer", "short_name", "set_start_sliders", "PathFigure",
@@ -219,22 +219,22 @@ class OptimizerExplorer(WidgetFigure):
         slider = dict(continuous_update=False, style=style)
         c = self.controls = dict(
             surface=w.Dropdown(options=sorted(SURFACES) if s.name in SURFACES else [s.name],
-                               value=s.name, description="surface"),
-            optimizer=w.Dropdown(options=[(_LABELS[n], n) for n in OPTIMIZER_NAMES],
-                                 value=optimizer, description="optimizer"),
+                               value=s.name, description=say("surface")),
+            optimizer=w.Dropdown(options=[(say(_LABELS[n]), n) for n in OPTIMIZER_NAMES],
+                                 value=optimizer, description=say("optimizer")),
             learning_rate=log_slider("learning rate", learning_rate or
                                      s.learning_rates.get(optimizer, 0.01), -5, 1),
             momentum=w.FloatSlider(value=d["momentum"] if momentum is None else momentum,
-                                   min=0, max=0.99, step=0.01, description="momentum / β₁",
+                                   min=0, max=0.99, step=0.01, description=say("momentum / β₁"),
                                    **slider),
             beta_2=w.FloatSlider(value=d["beta_2"] if beta_2 is None else beta_2, min=0.5,
                                  max=0.9999, step=0.0001, readout_format=".4f",
                                  description="β₂ / ρ", **slider),
             epsilon=log_slider("ε", d["epsilon"] if epsilon is None else epsilon, -8, 0),
-            steps=w.IntSlider(value=steps, min=1, max=1000, step=1, description="steps",
+            steps=w.IntSlider(value=steps, min=1, max=1000, step=1, description=say("steps"),
                               **slider),
-            x0=w.FloatSlider(description="start x", **slider),
-            y0=w.FloatSlider(description="start y", **slider),
+            x0=w.FloatSlider(description=say("start x"), **slider),
+            y0=w.FloatSlider(description=say("start y"), **slider),
         )
         self._custom_surface = s if s.name not in SURFACES else None
         set_start_sliders(self.controls, s, start or s.start)

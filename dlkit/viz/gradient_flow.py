@@ -18,7 +18,7 @@ replaces the line data of a figure whose axes are placed once.
 """
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure
+from .render import WidgetFigure, log_slider, new_figure, say
 
 __all__ = ["simple_rnn_state_gradients", "lstm_state_gradients", "GradientFlow",
            "draw_gradient_flow", "plot_gradient_flow", "GradientFlowExplorer",
@@ -206,7 +206,7 @@ class GradientFlowExplorer(WidgetFigure):
         self.controls = dict(
             recurrent_scale=log_slider("recurrent scale", recurrent_scale, -1, 1),
             forget_bias=w.FloatSlider(value=forget_bias, min=-4.0, max=8.0, step=0.5,
-                                      description="forget bias (LSTM)", continuous_update=False,
+                                      description=say("forget bias (LSTM)"), continuous_update=False,
                                       style={"description_width": "initial"}),
         )
         for ctl in self.controls.values():

@@ -20,7 +20,7 @@ with Var(w) = 2 / n_in.
 """
 import numpy as np
 
-from .render import WidgetFigure, new_figure
+from .render import WidgetFigure, new_figure, say
 
 __all__ = ["INIT_SCHEMES", "INIT_ACTIVATIONS", "init_weights", "forward_activations",
            "activation_stds", "plot_activation_stds", "InitExplorer", "init_explorer"]
@@ -163,12 +163,12 @@ class InitExplorer(WidgetFigure):
         self._build_figure()
         slider = dict(continuous_update=False, style={"description_width": "initial"})
         c = self.controls = dict(
-            initializer=w.Dropdown(options=[(INIT_SCHEMES[k][0], k) for k in INIT_SCHEMES],
-                                   value=initializer, description="initialiser"),
+            initializer=w.Dropdown(options=[(say(INIT_SCHEMES[k][0]), k) for k in INIT_SCHEMES],
+                                   value=initializer, description=say("initialiser")),
             activation=w.Dropdown(options=list(INIT_ACTIVATIONS), value=activation,
-                                  description="activation"),
+                                  description=say("activation")),
             scale=log_slider("weight scale", scale, -3, 1),
-            layers=w.IntSlider(value=layers, min=1, max=MAX_LAYERS, description="layers",
+            layers=w.IntSlider(value=layers, min=1, max=MAX_LAYERS, description=say("layers"),
                                **slider),
         )
         for ctl in c.values():

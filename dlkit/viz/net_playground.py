@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure
+from .render import WidgetFigure, log_slider, new_figure, say
 
 __all__ = ["DATASETS", "PlaygroundSession", "draw_playground", "plot_playground",
            "Playground", "playground"]
@@ -210,22 +210,24 @@ class Playground(WidgetFigure):
         self.figure = new_figure((10.0, 3.6), 80, layout=None)
         slider = dict(continuous_update=False, style={"description_width": "initial"})
         c = self.controls = dict(
-            dataset=w.Dropdown(options=DATASETS, value=dataset, description="data"),
-            noise=w.FloatSlider(value=noise, min=0, max=0.5, step=0.05, description="noise",
+            dataset=w.Dropdown(options=[(say(d), d) for d in DATASETS], value=dataset,
+                               description=say("data")),
+            noise=w.FloatSlider(value=noise, min=0, max=0.5, step=0.05, description=say("noise"),
                                 **slider),
-            layers=w.IntSlider(value=layers, min=0, max=4, description="hidden layers", **slider),
-            units=w.IntSlider(value=units, min=1, max=8, description="units", **slider),
+            layers=w.IntSlider(value=layers, min=0, max=4, description=say("hidden layers"), **slider),
+            units=w.IntSlider(value=units, min=1, max=8, description=say("units"), **slider),
             activation=w.Dropdown(options=ACTIVATIONS, value=activation,
-                                  description="activation"),
-            optimizer=w.Dropdown(options=OPTIMIZERS, value=optimizer, description="optimizer"),
+                                  description=say("activation")),
+            optimizer=w.Dropdown(options=[(say(o), o) for o in OPTIMIZERS], value=optimizer,
+                                 description=say("optimizer")),
             learning_rate=log_slider("learning rate", learning_rate, -4, 0),
             l2=w.Dropdown(options=L2_CHOICES, value=l2, description="L2"),
-            batch_size=w.IntSlider(value=batch_size, min=1, max=64, description="batch size",
+            batch_size=w.IntSlider(value=batch_size, min=1, max=64, description=say("batch size"),
                                    **slider),
-            play=w.ToggleButton(value=False, description="play", icon="play"),
+            play=w.ToggleButton(value=False, description=say("play"), icon="play"),
         )
-        self.step_button = w.Button(description="step", icon="step-forward")
-        self.reset_button = w.Button(description="reset", icon="refresh")
+        self.step_button = w.Button(description=say("step"), icon="step-forward")
+        self.reset_button = w.Button(description=say("reset"), icon="refresh")
         self.step_button.on_click(lambda _: self.step())
         self.reset_button.on_click(lambda _: self.reset())
         for k in ("dataset", "noise", "layers", "units", "activation", "optimizer", "l2"):
@@ -284,7 +286,7 @@ class Playground(WidgetFigure):
 
     def _toggle(self, change):
         c = self.controls["play"]
-        c.description, c.icon = ("pause", "pause") if change["new"] else ("play", "play")
+        c.description, c.icon = (say("pause"), "pause") if change["new"] else (say("play"), "play")
         if change["new"] and (self._thread is None or not self._thread.is_alive()):
             self._thread = threading.Thread(target=self._run, daemon=True,
                                             name="dlkit-playground")

@@ -11,7 +11,7 @@ from ``Surface.path``, i.e. from the optimizers' own ``apply``.
 import numpy as np
 
 from .explorer import PathFigure, _as_optimizers, set_start_sliders
-from .render import WidgetFigure, log_slider
+from .render import WidgetFigure, log_slider, say
 from .surfaces import SURFACES, get_surface
 
 __all__ = ["race_results", "plot_optimizer_race", "OptimizerRace", "optimizer_race"]
@@ -66,18 +66,18 @@ class OptimizerRace(WidgetFigure):
         slider = dict(continuous_update=False, style={"description_width": "initial"})
         c = self.controls = dict(
             surface=w.Dropdown(options=sorted(SURFACES) if s.name in SURFACES else [s.name],
-                               value=s.name, description="surface"),
-            steps=w.IntSlider(value=steps, min=1, max=2000, description="steps", **slider),
+                               value=s.name, description=say("surface")),
+            steps=w.IntSlider(value=steps, min=1, max=2000, description=say("steps"), **slider),
             tol=log_slider("tolerance", tol, -3, 0),
-            x0=w.FloatSlider(description="start x", **slider),
-            y0=w.FloatSlider(description="start y", **slider),
-            step=w.IntSlider(value=steps, min=0, max=steps, description="step",
+            x0=w.FloatSlider(description=say("start x"), **slider),
+            y0=w.FloatSlider(description=say("start y"), **slider),
+            step=w.IntSlider(value=steps, min=0, max=steps, description=say("step"),
                              style={"description_width": "initial"},
                              layout=w.Layout(width="420px")),
         )
         set_start_sliders(c, s, start or s.start)
         self.play = w.Play(value=steps, min=0, max=steps, step=max(1, steps // 100),
-                           interval=150, description="play the race")
+                           interval=150, description=say("play the race"))
         self._link = w.jslink((self.play, "value"), (c["step"], "value"))
         self.plot.draw_surface(s)
         c["surface"].observe(self._surface_changed, names="value")
@@ -116,8 +116,9 @@ class OptimizerRace(WidgetFigure):
         self.play.step = max(1, steps // 100)
         rows = "".join(f"<tr><td>{k}</td><td>{'—' if r is None else r}</td></tr>"
                        for k, (_, r) in self.results.items())
-        self.table.value = (f"<table><tr><th>optimizer</th><th>first step within "
-                            f"{c['tol'].value:.2g} of a minimum</th></tr>{rows}</table>")
+        within = say("first step within {tol} of a minimum", tol=f"{c['tol'].value:.2g}")
+        self.table.value = (f"<table><tr><th>{say('optimizer')}</th><th>{within}</th></tr>"
+                            f"{rows}</table>")
         self._draw()
 
     def _scrub(self, change):

@@ -19,7 +19,7 @@ curves (a few hundred softmaxes, well under a millisecond).
 """
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure
+from .render import WidgetFigure, log_slider, new_figure, say
 
 __all__ = ["softmax_with_temperature", "cross_entropy_with_temperature", "SoftmaxFigure",
            "plot_softmax_temperature", "SoftmaxExplorer", "softmax_explorer"]
@@ -211,12 +211,12 @@ class SoftmaxExplorer(WidgetFigure):
         c_ = self.controls = {
             f"z{i + 1}": w.FloatSlider(value=float(z[i]), min=_LOGIT_RANGE[0],
                                        max=_LOGIT_RANGE[1], step=0.1,
-                                       description=f"logit z{i + 1} (class {i})",
+                                       description=say("logit z{i} (class {c})", i=i + 1, c=i),
                                        continuous_update=False, style=style)
             for i in range(k)}
         c_["temperature"] = log_slider("temperature T", T, *T_RANGE)
-        c_["true_class"] = w.Dropdown(options=[(f"class {i}", i) for i in range(k)], value=c,
-                                      description="true class", style=style)
+        c_["true_class"] = w.Dropdown(options=[(say("class {i}", i=i), i) for i in range(k)], value=c,
+                                      description=say("true class"), style=style)
         for name, ctl in c_.items():
             ctl.observe(self._T_changed if name == "temperature" else self._changed,
                         names="value")

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure
+from .render import WidgetFigure, log_slider, new_figure, say
 
 __all__ = ["StoppingReplay", "replay_early_stopping", "StoppingFigure", "plot_early_stopping",
            "EarlyStoppingExplorer", "early_stopping_explorer"]
@@ -259,9 +259,9 @@ class EarlyStoppingExplorer(WidgetFigure):
         self._init_image()
         style = {"description_width": "initial"}
         self.controls = dict(
-            monitor=w.Dropdown(options=options, value=monitor, description="monitor"),
+            monitor=w.Dropdown(options=options, value=monitor, description=say("monitor")),
             patience=w.IntSlider(value=patience, min=0, max=n - 1, step=1,
-                                 description="patience", continuous_update=False, style=style),
+                                 description=say("patience"), continuous_update=False, style=style),
             min_delta=log_slider("min delta", min_delta, -5, -1),
         )
         for ctl in self.controls.values():
