@@ -28,75 +28,32 @@ import traceback
 
 import numpy as np
 
-from . import config
+from .words import say
 
 __all__ = ["check", "check_all"]
-
-# Every sentence a reader sees, in each language the book is written in.
-MESSAGES = {
-    "en": {
-        "correct": "✓ {name}: correct", "all_cases": " on all {n} test inputs",
-        "no_answer": "✗ {name}: no answer yet - replace the ... with your code",
-        "nothing_returned": "your function returns nothing yet - replace the ... in it with "
-                            "your code",
-        "no_answer_detail": "✗ {name}: no answer yet - {detail}",
-        "failed": "✗ {name}: {reason}", "not_yet": "✗ {name}: not yet - {detail}",
-        "hint": " (hint: {hint})", "hint_after": ". Hint: {hint}",
-        "not_implemented": "not implemented yet",
-        "raised": "your code raised {error}: {message} (line {line}: {code})",
-        "got": "got {answer}", "got_type": "got {type}, expected numbers",
-        "shape": "shape is {shape}, expected {expected}",
-        "not_finite": "the answer contains NaN or inf",
-        "difference": "largest difference from the expected values is {err:.3g}",
-        "want_function": "expected a function, got {type}",
-        "on_case": "on test input {i} of {n} ({args}): {detail}", "arg_shape": "shape {shape}",
-        "summary": "{n}/{total} correct",
-    },
-    "zh": {
-        "correct": "✓ {name}：正确", "all_cases": "（全部 {n} 组测试输入）",
-        "no_answer": "✗ {name}：还没有答案——请把 ... 换成你的代码",
-        "nothing_returned": "你的函数还没有返回结果，请把函数里的 ... 换成你的代码",
-        "no_answer_detail": "✗ {name}：还没有答案——{detail}",
-        "failed": "✗ {name}：{reason}", "not_yet": "✗ {name}：还不对——{detail}",
-        "hint": "（提示：{hint}）", "hint_after": "。提示：{hint}",
-        "not_implemented": "还没有实现",
-        "raised": "你的代码抛出了 {error}：{message}（第 {line} 行：{code}）",
-        "got": "得到的是 {answer}", "got_type": "得到的是 {type}，这里需要数值",
-        "shape": "形状是 {shape}，应为 {expected}",
-        "not_finite": "答案中有 NaN 或 inf",
-        "difference": "与期望值的最大差为 {err:.3g}",
-        "want_function": "这里需要一个函数，得到的是 {type}",
-        "on_case": "在第 {i} 组测试输入上（共 {n} 组；{args}）：{detail}",
-        "arg_shape": "形状 {shape}",
-        "summary": "{n}/{total} 正确",
-    },
-}
-
-
-def _say(key, **fields):
-    return MESSAGES[config.language()][key].format(**fields)
 
 
 def _compare(answer, expected, rtol, atol):
     """(ok, detail) for answer vs expected: arrays, numbers, tuples, strings, bools."""
     if isinstance(expected, (bool, np.bool_)) or isinstance(expected, str):
-        return answer == expected, _say("got", answer=repr(answer))
+        return answer == expected, say("got {answer}", answer=repr(answer))
     if isinstance(expected, tuple) and all(isinstance(e, (int, np.integer)) for e in expected):
         ans = tuple(answer) if isinstance(answer, (tuple, list)) else answer
-        return ans == expected, _say("got", answer=repr(ans))
+        return ans == expected, say("got {answer}", answer=repr(ans))
     try:
         a = np.asarray(answer, dtype=np.float64)
     except (TypeError, ValueError):
-        return False, _say("got_type", type=type(answer).__name__)
+        return False, say("got {type}, expected numbers", type=type(answer).__name__)
     e = np.asarray(expected, dtype=np.float64)
     if a.shape != e.shape:
-        return False, _say("shape", shape=a.shape, expected=e.shape)
+        return False, say("shape is {shape}, expected {expected}", shape=a.shape,
+                          expected=e.shape)
     if not np.all(np.isfinite(a)):
-        return False, _say("not_finite")
+        return False, say("the answer contains NaN or inf")
     if np.allclose(a, e, rtol=rtol, atol=atol):
         return True, ""
     err = np.max(np.abs(a - e))
-    return False, _say("difference", err=err)
+    return False, say("largest difference from the expected values is {err:.3g}", err=err)
 
 
 class _Failed(Exception):
@@ -108,11 +65,12 @@ def _call(func, args):
     try:
         return func(*args)
     except NotImplementedError:
-        raise _Failed(_say("not_implemented")) from None
+        raise _Failed(say("not implemented yet")) from None
     except Exception as exc:  # the reader's code failed: show the error, not a traceback
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        raise _Failed(_say("raised", error=type(exc).__name__, message=exc, line=where.lineno,
-                           code=where.line)) from None
+        raise _Failed(say("your code raised {error}: {message} (line {line}: {code})",
+                          error=type(exc).__name__, message=exc, line=where.lineno,
+                          code=where.line)) from None
 
 
 def _copy(args):
@@ -120,7 +78,7 @@ def _copy(args):
 
 
 def _describe(args):
-    return ", ".join(_say("arg_shape", shape=a.shape) if isinstance(a, np.ndarray) else repr(a)
+    return ", ".join(say("shape {shape}", shape=a.shape) if isinstance(a, np.ndarray) else repr(a)
                      for a in args)
 
 
@@ -128,7 +86,7 @@ def _check_cases(func, reference, cases, rtol, atol):
     """(ok, detail) for func against reference on every case (a tuple of arguments); detail
     None: the function still returns the placeholder."""
     if not callable(func) or isinstance(func, np.ndarray):
-        return False, _say("want_function", type=type(func).__name__)
+        return False, say("expected a function, got {type}", type=type(func).__name__)
     cases = [c if isinstance(c, tuple) else (c,) for c in cases]
     for i, args in enumerate(cases, 1):
         got = _call(func, _copy(args))
@@ -137,8 +95,9 @@ def _check_cases(func, reference, cases, rtol, atol):
         want = reference(*_copy(args)) if callable(reference) else reference[i - 1]
         ok, detail = _compare(got, want, rtol, atol)
         if not ok:
-            return False, _say("on_case", i=i, n=len(cases), args=_describe(args), detail=detail)
-    return True, _say("all_cases", n=len(cases))
+            return False, say("on test input {i} of {n} ({args}): {detail}", i=i, n=len(cases),
+                              args=_describe(args), detail=detail)
+    return True, say(" on all {n} test inputs", n=len(cases))
 
 
 def check(name, answer, expected, hint="", args=(), rtol=1e-5, atol=1e-8, cases=None):
@@ -147,9 +106,9 @@ def check(name, answer, expected, hint="", args=(), rtol=1e-5, atol=1e-8, cases=
     With ``cases`` (a list of argument tuples), ``answer`` is the reader's function and
     ``expected`` a reference function (or the list of expected results, one per case).
     """
-    say = lambda line: print(line + (_say("hint", hint=hint) if hint else ""))  # noqa: E731
+    out = lambda line: print(line + (say(" (hint: {hint})", hint=hint) if hint else ""))  # noqa: E731
     if answer is Ellipsis or answer is None:
-        say(_say("no_answer", name=name))
+        out(say("✗ {name}: no answer yet - replace the ... with your code", name=name))
         return False
     try:
         if cases is not None:
@@ -159,20 +118,22 @@ def check(name, answer, expected, hint="", args=(), rtol=1e-5, atol=1e-8, cases=
                 answer = _call(answer, args)
             ok, detail = _compare(answer, expected, rtol, atol)
     except _Failed as failed:
-        say(_say("failed", name=name, reason=failed))
+        out(say("✗ {name}: {reason}", name=name, reason=failed))
         return False
     if ok:
-        print(_say("correct", name=name) + (detail if cases is not None else ""))
+        print(say("✓ {name}: correct", name=name) + (detail if cases is not None else ""))
     elif detail is None:
-        say(_say("no_answer_detail", name=name, detail=_say("nothing_returned")))
+        out(say("✗ {name}: no answer yet - {detail}", name=name,
+                detail=say("your function returns nothing yet - replace the ... in it with "
+                           "your code")))
     else:
-        print(_say("not_yet", name=name, detail=detail)
-              + (_say("hint_after", hint=hint) if hint else ""))
+        print(say("✗ {name}: not yet - {detail}", name=name, detail=detail)
+              + (say(". Hint: {hint}", hint=hint) if hint else ""))
     return bool(ok)
 
 
 def check_all(results):
     """Summarise several checks: ``check_all([check(...), check(...)])``."""
     n = sum(bool(r) for r in results)
-    print(_say("summary", n=n, total=len(results)))
+    print(say("{n}/{total} correct", n=n, total=len(results)))
     return n == len(results)

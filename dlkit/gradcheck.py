@@ -15,7 +15,7 @@ VAE's KL divergence).
 """
 import numpy as np
 
-from . import config
+from .words import say
 
 __all__ = ["numerical_gradient", "rel_error", "compare", "check_layer", "check_loss",
            "GradCheckResult"]
@@ -46,15 +46,13 @@ def compare(name, a, b, tol=1e-6, labels=("NumPy", "dlkit"), relative=False):
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"{name}: shapes differ: {labels[0]} {a.shape} vs {labels[1]} {b.shape}")
-    zh = config.language() == "zh"
     if relative:
-        diff = rel_error(a, b)
-        what = f"{'相对误差' if zh else 'relative error'}({labels[0]}, {labels[1]})"
+        diff, what = rel_error(a, b), say("relative error({a}, {b})", a=labels[0], b=labels[1])
     else:
         diff, what = (float(np.max(np.abs(a - b))) if a.size else 0.0), f"max |{labels[0]} - {labels[1]}|"
     ok = bool(np.isfinite(diff) and diff < tol)
-    colon = "：" if zh else ": "
-    print(f"{name}{colon}{what} = {diff:.1e} < {tol:.0e}{colon}{ok}")
+    print(say("{name}: {what} = {diff:.1e} < {tol:.0e}: {ok}", name=name, what=what, diff=diff,
+              tol=tol, ok=ok))
     return ok
 
 

@@ -206,13 +206,31 @@ def test_english_words_are_found_in_a_message_and_names_are_not():
 def test_every_message_a_reader_sees_is_chinese(path):
     """Printed messages, check names and hints, comparison names, assertion messages: no
     English word in them; every saved ✓/✗ line is one of check's Chinese lines."""
-    from dlkit.exercises import MESSAGES
+    from dlkit.words import ZH
     english = [(name, s) for c in cells(path) if c["cell_type"] == "code"
                for name, s in _calls_strings(source(c)) if english_words(s)]
     assert not english, f"English words in messages of the Chinese edition: {english[:8]}"
-    marks = [line for c in cells(path) if c["cell_type"] == "code" for o in c.get("outputs", [])
-             for line in "".join(o.get("text", "")).splitlines() if line[:1] in "✓✗"]
-    zh = [re.escape(t.split("{name}", 1)[1].split("{", 1)[0]) for k, t in MESSAGES["zh"].items()
+    text = lambda o: "".join(o.get("text", ""))   # a str, or the list of lines nbformat saves  # noqa: E731
+    marks = [line for c in cells(path) if c["cell_type"] == "code"
+             for line in "".join(text(o) for o in c.get("outputs", [])).splitlines()
+             if line[:1] in "✓✗"]
+    zh = [re.escape(t.split("{name}", 1)[1].split("{", 1)[0]) for t in ZH.values()
           if t.startswith(("✓", "✗"))]
     bad = [line for line in marks if not re.search("|".join(zh), line)]
     assert not bad, f"check lines that are not Chinese: {bad[:5]}"
+
+
+ZH_ASSIGNMENTS = sorted(ZH.glob("assignments/*.ipynb"))
+
+
+@pytest.mark.parametrize("zh", ZH_ASSIGNMENTS, ids=lambda p: str(p.relative_to(BOOK)))
+def test_each_chinese_assignment_is_graded_as_its_english_twin(zh):
+    """The same graded cells (grade_id, points, kind) in the same order, and the notebook says
+    it is Chinese (metadata dlkit.language), so that its stubs and the grader's messages are."""
+    en = BOOK / zh.relative_to(ZH)
+    nb_zh, nb_en = (json.loads(p.read_text(encoding="utf-8")) for p in (zh, en))
+    assert nb_zh["metadata"].get("dlkit") == {"language": "zh"}
+    assert nb_en["metadata"].get("dlkit") == {"language": "en"}
+    graded = lambda nb: [c.get("metadata", {}).get("nbgrader") for c in nb["cells"]  # noqa: E731
+                         if c.get("metadata", {}).get("nbgrader")]
+    assert graded(nb_zh) == graded(nb_en)

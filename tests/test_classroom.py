@@ -174,8 +174,11 @@ def _check_lines(src):
     call = re.compile(r"(?<![\w.])check\(")
 
     def lines(nb):
+        # a cell's stdout may arrive in several pieces (split anywhere, e.g. between a line
+        # and its newline on a busy machine): join them before splitting into lines
         return [line for c in nb.cells if c.cell_type == "code" and call.search(c.source)
-                for o in c.outputs if o.get("name") == "stdout" for line in o["text"].splitlines()]
+                for line in "".join(o["text"] for o in c.outputs
+                                    if o.get("name") == "stdout").splitlines()]
 
     solution = nbformat.read(src, as_version=4)
     student = release_notebook(solution, src.name)
@@ -409,3 +412,53 @@ def test_deterministic_grades_and_cli(course, tmp_path):
     assert by["erin"].status == "missing"
     assert by["frank"].status == "crashed" and by["frank"].score == 0
     assert "mean" in summary_table(first)
+
+
+# ---------------------------------------------------------------- the Chinese edition
+
+def chinese(nb):
+    nb = nbformat.from_dict(nb)
+    nb.metadata["dlkit"] = {"language": "zh"}
+    return nb
+
+
+def test_a_chinese_assignment_is_released_with_chinese_stubs():
+    student = release_notebook(chinese(tiny()))
+    assert student.cells[2].source == ("def add(a, b):\n    # 在这里写你的代码\n"
+                                       "    raise NotImplementedError()")
+    assert release_notebook(tiny()).cells[2].source.endswith("# YOUR CODE HERE\n"
+                                                             "    raise NotImplementedError()")
+    bad = chinese(tiny())
+    bad.metadata["dlkit"]["language"] = "fr"
+    with pytest.raises(AssignmentError, match="metadata dlkit.language is 'fr'"):
+        release_notebook(bad)
+
+
+def test_the_grader_reports_a_chinese_assignment_in_chinese(course):
+    """The grader's per-test messages follow the assignment's language; the test cells' own
+    assertion messages are the notebook's words, already Chinese."""
+    src, subs, out = course
+    nbformat.write(chinese(tiny()), src)
+    nb = chinese(tiny())
+    nb.cells[2].source = "def add(a, b):\n    return a + b\nraise ValueError('故意的错误')"
+    del nb.cells[5]                                              # the second test cell
+    nbformat.write(nb, subs / "li.ipynb")
+    r = grade(src, subs, out, cell_timeout=20, progress=False)[0]
+    assert r.tests[1].detail == "这个测试单元格已从笔记本中删除", r.tests
+    assert "第 2 个单元格（student）：ValueError: 故意的错误" in r.message, r.message
+    assert "缺少测试单元格：t_noise" in r.message, r.message
+
+
+def test_every_chinese_assignment_is_released_by_the_cli(tmp_path):
+    zh = ROOT / "book" / "zh" / "assignments"
+    if not list(zh.glob("*.ipynb")):
+        pytest.skip("no Chinese assignments yet")
+    out = tmp_path / "release"
+    r = subprocess.run([sys.executable, "-m", "dlkit", "assign", "release", str(zh), str(out)],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in out.glob("*.ipynb")) == [p.name for p in ASSIGNMENTS]
+    for path in out.glob("*.ipynb"):
+        text = path.read_text(encoding="utf-8")
+        assert "# 在这里写你的代码" in text and "YOUR CODE HERE" not in text, path.name
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, path.name

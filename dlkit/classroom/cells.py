@@ -100,6 +100,7 @@ class TestCell:
 class Assignment:
     """What the grader needs from a solution notebook (kept in memory, never given to students)."""
     name: str
+    language: str = "en"                            # its metadata's dlkit.language: en or zh
     tests: list = field(default_factory=list)       # [TestCell] in notebook order
     readonly: dict = field(default_factory=dict)    # grade_id -> source of read-only cells
 
@@ -114,6 +115,19 @@ class Assignment:
 _ID = re.compile(r"^[A-Za-z0-9_\-.]+$")
 
 
+def notebook_language(nb, name="notebook"):
+    """The language an assignment is written in: its metadata's ``dlkit.language`` ("en" when
+    absent; the Chinese edition's notebooks say "zh"). Released stubs and the grader's
+    per-test messages use it."""
+    from ..config import LANGUAGES
+
+    lang = nb.get("metadata", {}).get("dlkit", {}).get("language", "en")
+    if lang not in LANGUAGES:
+        raise AssignmentError(f"{name}: metadata dlkit.language is {lang!r}; use one of "
+                              f"{list(LANGUAGES)}")
+    return lang
+
+
 def read_assignment(nb, name="assignment"):
     """Check the markup of a solution notebook and return its Assignment.
 
@@ -122,7 +136,7 @@ def read_assignment(nb, name="assignment"):
     and hidden-test markers only in test cells.
     """
     seen = {}
-    result = Assignment(name=name)
+    result = Assignment(name=name, language=notebook_language(nb, name))
     for i, cell in enumerate(nb.cells):
         where = f"{name}, cell {i}"
         kind, meta, src = cell_kind(cell), nbgrader_meta(cell), cell.source

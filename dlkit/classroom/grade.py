@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 from tqdm import tqdm
 
+from ..words import say_in
 from .cells import nbgrader_meta, read_assignment
 from .release import solution_notebooks
 from .results import (StudentResult, TestResult, one_line, output_paths, score_student,
@@ -101,7 +102,8 @@ def _plan(nb, assignment, seed):
         test = assignment.test(gid) if isinstance(gid, str) else None
         if test is not None or (isinstance(gid, str) and gid in assignment.readonly):
             if gid in seen:
-                notes.append(f"a second cell {gid!r} was dropped")
+                notes.append(say_in(assignment.language, "a second cell {gid!r} was dropped",
+                                    gid=gid))
                 continue
             seen.add(gid)
             src = test.source if test is not None else assignment.readonly[gid]

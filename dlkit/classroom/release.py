@@ -7,7 +7,8 @@ LockCells, re-implemented on nbformat):
 - answer code cells: each ``### BEGIN SOLUTION`` ... ``### END SOLUTION`` region becomes
   ``# YOUR CODE HERE`` + ``raise NotImplementedError()`` at the marker's indentation (a cell
   marked as an answer without markers is replaced whole); markdown answers become
-  ``YOUR ANSWER HERE``;
+  ``YOUR ANSWER HERE``; both in the notebook's language (metadata ``dlkit.language``: the
+  Chinese edition's stubs say ``# 在这里写你的代码`` and ``在这里写你的答案``);
 - test cells: ``### BEGIN HIDDEN TESTS`` ... ``### END HIDDEN TESTS`` regions are deleted, the
   visible tests stay; test and read-only cells are made undeletable and read-only in the UI;
 - every cell: outputs and execution counts cleared.
@@ -20,13 +21,21 @@ from pathlib import Path
 import nbformat
 
 from .._files import atomic_write
+from ..words import say_in
 from .cells import (HIDDEN_TESTS, SOLUTION, AssignmentError, cell_kind, read_assignment,
                     split_regions)
 
-__all__ = ["CODE_STUB", "MARKDOWN_STUB", "release_notebook", "release", "solution_notebooks"]
+__all__ = ["CODE_STUB", "MARKDOWN_STUB", "stubs", "release_notebook", "release",
+           "solution_notebooks"]
 
-CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
-MARKDOWN_STUB = "YOUR ANSWER HERE"
+
+def stubs(language="en"):
+    """(code stub, markdown stub) that replace a solution, in the assignment's language."""
+    return (say_in(language, "# YOUR CODE HERE") + "\nraise NotImplementedError()",
+            say_in(language, "YOUR ANSWER HERE"))
+
+
+CODE_STUB, MARKDOWN_STUB = stubs("en")
 
 
 def _replace_regions(source, markers, stub, where):
@@ -42,12 +51,12 @@ def _replace_regions(source, markers, stub, where):
 
 def release_notebook(nb, name="notebook"):
     """The student copy of solution notebook ``nb`` (a new NotebookNode; nb is not changed)."""
-    read_assignment(nb, name)             # refuse to release inconsistent markup
+    code_stub, markdown_stub = stubs(read_assignment(nb, name).language)  # checks the markup
     nb = nbformat.from_dict(nb)           # deep copy
     for i, cell in enumerate(nb.cells):
         where, kind = f"{name}, cell {i}", cell_kind(cell)
         if kind in ("answer", "manual"):
-            stub = CODE_STUB if cell.cell_type == "code" else MARKDOWN_STUB
+            stub = code_stub if cell.cell_type == "code" else markdown_stub
             if any(line.strip() == SOLUTION[0] for line in cell.source.splitlines()):
                 cell.source = _replace_regions(cell.source, SOLUTION, stub, where)
             else:

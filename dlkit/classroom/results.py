@@ -15,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from .._files import atomic_write
+from ..words import say_in
 
 __all__ = ["TestResult", "StudentResult", "score_student", "output_paths", "write_grades",
            "write_feedback", "summary_table"]
@@ -58,7 +59,8 @@ def score_student(student, assignment, plan, notes, run):
         i = by_gid.get(t.grade_id)
         if i is None:
             tests.append(TestResult(t.grade_id, 0.0, t.points, "missing",
-                                    "the test cell was deleted from the notebook"))
+                                    say_in(assignment.language,
+                                           "the test cell was deleted from the notebook")))
             continue
         r = cells[i]
         st = {"ok": "passed", "error": "failed"}.get(r["status"], r["status"])
@@ -73,15 +75,20 @@ def score_student(student, assignment, plan, notes, run):
         if c["kind"] != "test" and r["status"] in ("error", "timeout"):
             if status == "ok":
                 status = r["status"]
-            messages.append(one_line(f"cell {i} ({c['kind']}): {r.get('ename')}: "
-                                   f"{r.get('evalue', '')}", 160))
+            messages.append(one_line(say_in(assignment.language, "cell {i} ({kind}): {error}",
+                                            i=i, kind=c["kind"],
+                                            error=f"{r.get('ename')}: {r.get('evalue', '')}"),
+                                     160))
             break
         if c["kind"] == "test" and r["status"] == "timeout" and status == "ok":
             status = "timeout"
-            messages.append(f"test cell {c['grade_id']!r} ran longer than the time limit")
+            messages.append(say_in(assignment.language,
+                                   "test cell {gid!r} ran longer than the time limit",
+                                   gid=c["grade_id"]))
     missing = [t.grade_id for t in tests if t.status == "missing"]
     if missing:
-        messages.append("missing test cells: " + ", ".join(missing))
+        messages.append(say_in(assignment.language, "missing test cells: {ids}",
+                               ids=", ".join(missing)))
     messages += notes
     score = sum(t.points for t in tests)
     return StudentResult(student, status, score, assignment.max_score,

@@ -16,8 +16,9 @@ import contextlib
 import io
 import time
 
-__all__ = ["new_figure", "figure_to_png", "PNG", "WidgetFigure", "log_slider", "has_kernel", "say",
-           "WORDS_ZH"]
+from ..words import say
+
+__all__ = ["new_figure", "figure_to_png", "PNG", "WidgetFigure", "log_slider", "has_kernel", "say"]
 
 # No "Software" entry (it holds matplotlib's version) and no timestamp: the same figure gives
 # the same bytes on every run, so saved notebooks do not change when re-run.
@@ -91,54 +92,6 @@ def has_kernel():
         return False
     ip = get_ipython()
     return ip is not None and getattr(ip, "kernel", None) is not None
-
-
-# The widgets' words in Chinese, keyed by their English: every label a widget shows goes
-# through say(), so after dlkit.config.set_language("zh") the controls speak Chinese. Symbols
-# (x, β₁, ε, z1) and names (SGD, Adam, relu, the surfaces) are the same in both languages.
-# Figures keep English text: no CJK font can be assumed on a reader's machine.
-WORDS_ZH = {
-    # chapter 4: the backprop graph
-    "input x": "输入 x", "weight w": "权重 w", "bias b": "偏置 b", "target y": "目标 y",
-    "activation f": "激活函数 f",
-    # chapter 8: convolution
-    "digit": "图像编号", "kernel": "卷积核", "kernel size": "卷积核大小", "stride": "步幅",
-    "padding": "填充", "vertical edge": "竖直边缘", "horizontal edge": "水平边缘",
-    "blur": "模糊", "sharpen": "锐化", "identity": "恒等",
-    "output size: <b>{formula}</b> (rows and columns alike)": "输出大小：<b>{formula}</b>（行与列相同）",
-    # chapter 6: the optimizer explorer and race
-    "surface": "曲面", "optimizer": "优化器", "learning rate": "学习率",
-    "momentum / β₁": "动量 / β₁", "steps": "步数", "start x": "起点 x", "start y": "起点 y",
-    "SGD + momentum": "SGD + 动量", "tolerance": "容差", "step": "单步",
-    "play the race": "播放比赛",
-    "first step within {tol} of a minimum": "首次进入极小值 {tol} 以内的步数",
-    # chapter 9: gradient flow
-    "recurrent scale": "循环权重尺度", "forget bias (LSTM)": "遗忘门偏置（LSTM）",
-    # chapter 3: initialisation
-    "initialiser": "初始化方法", "activation": "激活函数", "layers": "层数",
-    "weight scale": "权重尺度", "naive normal N(0, 1)": "朴素正态 N(0, 1)",
-    "Glorot uniform": "Glorot 均匀", "He normal": "He 正态",
-    # chapter 2: the network playground
-    "data": "数据", "noise": "噪声", "hidden layers": "隐藏层数", "units": "每层单元数",
-    "batch size": "批量大小", "play": "播放", "pause": "暂停", "reset": "重置",
-    "spirals": "螺旋", "moons": "双月", "circles": "同心圆", "xor": "异或", "blobs": "高斯团",
-    "momentum": "动量",
-    # chapter 5: softmax
-    "logit z{i} (class {c})": "logit z{i}（类别 {c}）", "temperature T": "温度 T",
-    "class {i}": "类别 {i}", "true class": "真实类别",
-    # chapter 7: early stopping
-    "monitor": "监控指标", "patience": "耐心轮数", "min delta": "最小改进量",
-}
-
-
-def say(text, **fields):
-    """``text`` (a widget's English label, with ``{fields}``) in the book's language:
-    Chinese from WORDS_ZH after ``dlkit.config.set_language("zh")``, else English."""
-    from .. import config
-
-    if config.language() == "zh":
-        text = WORDS_ZH.get(text, text)
-    return text.format(**fields) if fields else text
 
 
 def log_slider(description, value, low, high, **kwargs):
