@@ -127,12 +127,25 @@ def test_chapter_12s_glossary_table_is_the_glossary(path):
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb")) + sorted(BOOK.glob("assignments/*.ipynb")) + TWINS
 
 
+def second_translations(text):
+    """[(glossary term, the second translation found)] in ``text``, outside the documents'
+    verbatim quotations 「...」 (which keep the documents' own words)."""
+    text = re.sub(r"「[^」]*」", "", text)
+    return [(r["zh"], m.group(0)) for r in glossary() if r["avoid"]
+            for m in re.finditer(r["avoid"], text)]
+
+
+def test_a_term_translated_a_second_way_is_found():
+    assert second_translations("先定义代价函数，再用正向传播算出输出。") == [
+        ("前向传播", "正向传播"), ("损失函数", "代价函数")]
+    assert second_translations("卷积的步长为 2，周围补零。") == [("步幅 / 填充", "卷积的步长"),
+                                                          ("步幅 / 填充", "补零")]
+    assert second_translations("文档 001 写的是「代价函数」。梯度下降的步长由学习率决定。") == []
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
 def test_no_second_translation_of_a_glossary_term(path):
-    text = "\n".join(source(c) for c in cells(path))
-    text = re.sub(r"「[^」]*」", "", text)          # the documents' own words stay as they are
-    found = [(r["zh"], m.group(0)) for r in glossary() if r["avoid"]
-             for m in re.finditer(r["avoid"], text)]
+    found = second_translations("\n".join(source(c) for c in cells(path)))
     assert not found, f"(glossary term, second translation used): {found}"
 
 
