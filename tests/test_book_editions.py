@@ -181,9 +181,23 @@ def _calls_strings(code):
     tree = ast.parse(code)
 
     def strings(node):
-        for n in ast.walk(node):
-            if isinstance(n, ast.Constant) and isinstance(n.value, str):
-                yield n.value
+        """The text of a string expression: literals, f-strings' literal parts, and the
+        parts of a concatenation, tuple or conditional; not what is inside a replacement
+        field or a call (a dict key such as h['loss'] is code, not text)."""
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+        elif isinstance(node, ast.JoinedStr):
+            for part in node.values:
+                yield from strings(part)
+        elif isinstance(node, ast.BinOp):
+            yield from strings(node.left)
+            yield from strings(node.right)
+        elif isinstance(node, (ast.Tuple, ast.List)):
+            for e in node.elts:
+                yield from strings(e)
+        elif isinstance(node, ast.IfExp):
+            yield from strings(node.body)
+            yield from strings(node.orelse)
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
@@ -209,10 +223,12 @@ def english_words(text):
 
 def test_english_words_are_found_in_a_message_and_names_are_not():
     found = list(_calls_strings('print("训练集 loss", x)\ncheck("5.1 交叉熵", a, 1, hint="log of p")\n'
-                                'assert x, f"shape {x.shape} 不对"\ncompare("前向", a, b)'))
+                                'assert x, f"shape {x.shape} 不对"\ncompare("前向", a, b)\n'
+                                'print(f"损失 {h[\'loss\'][-1]:.3f}")'))
     assert sorted((name, w) for name, s in found for w in english_words(s)) == [
         ("assert", "shape"), ("check", "log"), ("print", "loss")]
     assert {name for name, _ in found} == {"print", "check", "assert", "compare"}
+    assert ("print", "损失 ") in found and ("print", "loss") not in found     # h['loss'] is code
 
 
 @pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
@@ -247,3 +263,45 @@ def test_each_chinese_assignment_is_graded_as_its_english_twin(zh):
     graded = lambda nb: [c.get("metadata", {}).get("nbgrader") for c in nb["cells"]  # noqa: E731
                          if c.get("metadata", {}).get("nbgrader")]
     assert graded(nb_zh) == graded(nb_en)
+
+
+# -- the documents' errors, corrected in both editions ------------------------------------
+import os  # noqa: E402
+
+SEEDS = Path(os.environ.get("DLKIT_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
+# A box: a block quote that starts "> **The original says**" ("> **原文**"), up to its
+# "**Correct is:**" ("**更正：**") line: the part that quotes the document.
+BOX = {"en": re.compile(r"^> \*\*The original says\*\*(.*\n(?:(?!> \*\*Correct)>.*\n)*)", re.M),
+       "zh": re.compile(r"^> \*\*原文\*\*(.*\n(?:(?!> \*\*更正)>.*\n)*)", re.M)}
+ZH_CHAPTERS = sorted(ZH.glob("[0-9][0-9]_*.ipynb"))
+
+
+def boxes(path, lang):
+    """The quoting part of every "original says / 原文" box of a chapter, in order."""
+    md = "\n".join(source(c) + "\n" for c in cells(path) if c["cell_type"] == "markdown")
+    return BOX[lang].findall(md)
+
+
+@pytest.mark.parametrize("zh", ZH_CHAPTERS, ids=lambda p: str(p.relative_to(BOOK)))
+def test_every_error_box_of_the_english_chapter_is_in_the_chinese_one(zh):
+    en = BOOK / zh.name
+    assert len(boxes(zh, "zh")) == len(boxes(en, "en")), (
+        f"{len(boxes(en, 'en'))} '> **The original says**' boxes in English, "
+        f"{len(boxes(zh, 'zh'))} '> **原文**' boxes in Chinese")
+
+
+@pytest.mark.parametrize("zh", ZH_CHAPTERS, ids=lambda p: str(p.relative_to(BOOK)))
+def test_each_chinese_box_quotes_the_document_verbatim(zh):
+    """Every box quotes the document (a sentence in 「...」, or its code in `...`), and every
+    「quotation」 in it is in one of the five documents as written there (white space aside:
+    the documents break lines inside sentences)."""
+    if not SEEDS.is_dir():
+        pytest.skip(f"the source documents are not at {SEEDS} (set DLKIT_SEEDS_DIR)")
+    squash = lambda t: re.sub(r"\s+", "", t)  # noqa: E731
+    documents = squash("".join(p.read_text(encoding="utf-8") for p in SEEDS.glob("0*.txt")))
+    found = boxes(zh, "zh")
+    quoted = [re.findall(r"「([^」]+)」", box) for box in found]
+    assert all(q or "`" in box for q, box in zip(quoted, found)), \
+        f"a 原文 box that quotes neither a sentence 「...」 nor code `...`: {found}"
+    missing = [q for qs in quoted for q in qs if squash(q) not in documents]
+    assert not missing, f"quoted in a 原文 box but not in the documents: {missing}"

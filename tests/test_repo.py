@@ -21,6 +21,16 @@ def test_ci_runs_exactly_the_readme_test_command_and_the_book_in_two_more_enviro
     assert "lowest.py" in ci, "CI runs the book at the oldest allowed versions"
 
 
+def test_the_chinese_readme_gives_the_same_two_commands_and_the_readmes_link_both_ways():
+    en, zh = ((ROOT / name).read_text(encoding="utf-8") for name in ("README.md", "README.zh.md"))
+    commands = lambda text: re.findall(r"```bash\n# [^\n]*\n(pip install [^\n]+)\n```", text)  # noqa: E731
+    (read_en, test_en), (read_zh, test_zh) = commands(en)[:2], commands(zh)[:2]
+    assert test_zh == test_en and "python -m pytest" in test_en
+    assert read_zh == read_en.replace("jupyter lab book/", "jupyter lab book/zh/") != read_en
+    assert "(README.zh.md)" in en and "(README.md)" in zh
+    assert "(book/zh/README.md)" in zh
+
+
 def test_import_dlkit_loads_no_numba_and_no_plotting():
     code = ("import sys, dlkit; from dlkit import Sequential; from dlkit.layers import Dense; "
             "import dlkit.optimizers, dlkit.losses, dlkit.datasets; "
