@@ -5,9 +5,9 @@ holding copies of tests/notebooks/*.ipynb, opens one in Debian's chromium driven
 ``playwright`` package, runs all cells, drags a slider and checks that the figure changed
 (pixel difference) and that no cell printed an error. The widgets: the optimizer explorer
 (chapter 6), the softmax explorer (chapter 5: the temperature slider) and the convolution
-explorer (chapter 8: the stride slider). Screenshots go to tests/artifacts/browser/
-(gitignored). Skipped, with the reason, where chromium or playwright is missing or chromium
-cannot start; ``.ci/run`` installs chromium first.
+explorer (chapter 8: the stride slider; again with the Chinese edition's labels, 步幅).
+Screenshots go to tests/artifacts/browser/ (gitignored). Skipped, with the reason, where
+chromium or playwright is missing or chromium cannot start; ``.ci/run`` installs chromium first.
 """
 import importlib.util
 import os
@@ -161,7 +161,9 @@ def test_explorer_responds_to_the_learning_rate_slider(jupyter, browser, request
 # widget notebook -> the slider to drag (its label), which way, the minimum share of changed
 # pixels. JupyterLab only: the explorer's test covers Notebook 7's widget manager.
 BOOK_WIDGETS = {"softmax": ("softmax.ipynb", "temperature", -0.3, 0.005),
-                "convolution": ("convolution.ipynb", "stride", 0.3, 0.005)}
+                "convolution": ("convolution.ipynb", "stride", 0.3, 0.005),
+                # the Chinese edition's labels (dlkit.config.set_language("zh")) in a real browser
+                "convolution_zh": ("convolution_zh.ipynb", "步幅", 0.3, 0.005)}
 
 
 @pytest.mark.parametrize("jupyter", ["jupyterlab"], indirect=True)
