@@ -217,9 +217,10 @@ def _calls_strings(code):
 
 
 def english_words(text):
-    """Lower-case English words of 3+ letters that are not names (NAMES) or identifiers."""
-    text = re.sub(r"\{[^}]*\}", " ", text)                  # format fields
-    return [w for w in re.findall(r"(?<![\w.])[a-z]{3,}(?![\w(])", text) if w not in NAMES]
+    """Lower-case English words of 3+ letters that are not names (NAMES) or code: format
+    fields, `quoted code`, attributes, calls and keyword arguments (x.sum, max(, key=, =bool)."""
+    text = re.sub(r"\{[^}]*\}|`[^`]*`", " ", text)
+    return [w for w in re.findall(r"(?<![\w.=])[a-z]{3,}(?![\w(=])", text) if w not in NAMES]
 
 
 def test_english_words_are_found_in_a_message_and_names_are_not():
@@ -228,6 +229,7 @@ def test_english_words_are_found_in_a_message_and_names_are_not():
                                 'print(f"损失 {h[\'loss\'][-1]:.3f}")'))
     assert sorted((name, w) for name, s in found for w in english_words(s)) == [
         ("assert", "shape"), ("check", "log"), ("print", "loss")]
+    assert english_words("用 `np.triu(a, k=1)` 或 max(x, key=f)，dtype=bool 的 mask") == ["mask"]
     assert {name for name, _ in found} == {"print", "check", "assert", "compare"}
     assert ("print", "损失 ") in found and ("print", "loss") not in found     # h['loss'] is code
 
