@@ -245,7 +245,7 @@ def test_every_message_a_reader_sees_is_chinese(path):
     text = lambda o: "".join(o.get("text", ""))   # a str, or the list of lines nbformat saves  # noqa: E731
     marks = [line for c in cells(path) if c["cell_type"] == "code"
              for line in "".join(text(o) for o in c.get("outputs", [])).splitlines()
-             if line[:1] in "✓✗"]
+             if line.startswith(("✓", "✗"))]
     zh = [re.escape(t.split("{name}", 1)[1].split("{", 1)[0]) for t in ZH.values()
           if t.startswith(("✓", "✗"))]
     bad = [line for line in marks if not re.search("|".join(zh), line)]
