@@ -144,9 +144,15 @@ def test_a_term_translated_a_second_way_is_found():
     assert second_translations("文档 001 写的是「代价函数」。梯度下降的步长由学习率决定。") == []
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
+READMES = [ROOT / "README.zh.md", ZH / "README.md", ZH / "assignments" / "README.md"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + [p for p in READMES if p.exists()],
+                         ids=lambda p: str(p.relative_to(ROOT)))
 def test_no_second_translation_of_a_glossary_term(path):
-    found = second_translations("\n".join(source(c) for c in cells(path)))
+    text = (path.read_text(encoding="utf-8") if path.suffix == ".md"
+            else "\n".join(source(c) for c in cells(path)))
+    found = second_translations(text)
     assert not found, f"(glossary term, second translation used): {found}"
 
 
