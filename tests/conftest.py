@@ -10,6 +10,18 @@ collect_ignore_glob = ["notebooks/*", "artifacts/*"]
 
 
 @pytest.fixture
+def chinese():
+    """dlkit speaks Chinese for one test (dlkit.config.set_language("zh")), English after."""
+    from dlkit import config
+
+    config.set_language("zh")
+    try:
+        yield
+    finally:
+        config.set_language("en")
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(12345)
 

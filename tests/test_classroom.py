@@ -416,19 +416,19 @@ def test_deterministic_grades_and_cli(course, tmp_path):
 
 # ---------------------------------------------------------------- the Chinese edition
 
-def chinese(nb):
+def in_chinese(nb):
     nb = nbformat.from_dict(nb)
     nb.metadata["dlkit"] = {"language": "zh"}
     return nb
 
 
 def test_a_chinese_assignment_is_released_with_chinese_stubs():
-    student = release_notebook(chinese(tiny()))
+    student = release_notebook(in_chinese(tiny()))
     assert student.cells[2].source == ("def add(a, b):\n    # 在这里写你的代码\n"
                                        "    raise NotImplementedError()")
     assert release_notebook(tiny()).cells[2].source.endswith("# YOUR CODE HERE\n"
                                                              "    raise NotImplementedError()")
-    bad = chinese(tiny())
+    bad = in_chinese(tiny())
     bad.metadata["dlkit"]["language"] = "fr"
     with pytest.raises(AssignmentError, match="metadata dlkit.language is 'fr'"):
         release_notebook(bad)
@@ -438,8 +438,8 @@ def test_the_grader_reports_a_chinese_assignment_in_chinese(course):
     """The grader's per-test messages follow the assignment's language; the test cells' own
     assertion messages are the notebook's words, already Chinese."""
     src, subs, out = course
-    nbformat.write(chinese(tiny()), src)
-    nb = chinese(tiny())
+    nbformat.write(in_chinese(tiny()), src)
+    nb = in_chinese(tiny())
     nb.cells[2].source = "def add(a, b):\n    return a + b\nraise ValueError('故意的错误')"
     del nb.cells[5]                                              # the second test cell
     nbformat.write(nb, subs / "li.ipynb")

@@ -89,16 +89,8 @@ import re  # noqa: E402
 
 import pytest  # noqa: E402
 
-from dlkit import config, exercises  # noqa: E402
+from dlkit import config  # noqa: E402
 
-
-@pytest.fixture
-def chinese():
-    config.set_language("zh")
-    try:
-        yield
-    finally:
-        config.set_language("en")
 
 
 def test_check_speaks_chinese_when_asked(chinese, capsys):

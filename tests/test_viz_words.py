@@ -62,14 +62,6 @@ def _all(box):
         yield from _all(child)
 
 
-@pytest.fixture
-def chinese():
-    config.set_language("zh")
-    try:
-        yield
-    finally:
-        config.set_language("en")
-
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_every_word_on_a_widget_is_chinese_in_the_chinese_edition(name, chinese):
