@@ -21,8 +21,9 @@ with a seeded generator), and a reference function as ``expected``:
 (its argument shapes), or the reader's exception with its line.
 
 The Chinese edition of the book says once, in each notebook's setup cell,
-``dlkit.config.set_language("zh")``: every line ``check`` prints is then Chinese ("✓ 5.5 softmax：正确"); the ✓ and ✗ stay, since
-the tests and the autograder look for them.
+``dlkit.config.set_language("zh")``: every line ``check`` prints is then Chinese
+("✓ 5.5 softmax：正确", from the one table in ``dlkit.words``); the ✓ and ✗ stay, since the
+tests and the autograder look for them.
 """
 import traceback
 

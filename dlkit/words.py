@@ -73,7 +73,8 @@ ZH = {
     "logit z{i} (class {c})": "logit z{i}（类别 {c}）", "temperature T": "温度 T",
     "class {i}": "类别 {i}", "true class": "真实类别",
     # chapter 7: early stopping
-    "monitor": "监控指标", "patience": "耐心轮数", "min delta": "最小改进量",    # dlkit.classroom: what a released notebook asks for, and what the grader reports per test
+    "monitor": "监控指标", "patience": "耐心轮数", "min delta": "最小改进量",
+    # dlkit.classroom: what a released notebook asks for, and what the grader reports per test
     "# YOUR CODE HERE": "# 在这里写你的代码", "YOUR ANSWER HERE": "在这里写你的答案",
     "the test cell was deleted from the notebook": "这个测试单元格已从笔记本中删除",
     "missing test cells: {ids}": "缺少测试单元格：{ids}",

@@ -21,7 +21,8 @@ the number in w's box means.
 """
 import numpy as np
 
-from .render import WidgetFigure, new_figure, say
+from ..words import say
+from .render import WidgetFigure, new_figure
 
 __all__ = ["ACTIVATIONS", "graph_values", "BackpropFigure", "plot_backprop_graph",
            "BackpropExplorer", "backprop_explorer"]

@@ -12,7 +12,8 @@ one strided view per kernel weight (tests check it against Conv2D and its NumPy 
 """
 import numpy as np
 
-from .render import WidgetFigure, new_figure, say
+from ..words import say
+from .render import WidgetFigure, new_figure
 
 __all__ = ["KERNELS", "make_kernel", "conv_output_size", "size_formula", "feature_map",
            "plot_convolution", "ConvExplorer", "conv_explorer"]

@@ -11,7 +11,8 @@ surface.
 """
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure, say
+from ..words import say
+from .render import WidgetFigure, log_slider, new_figure
 from .surfaces import SURFACES, get_surface
 
 __all__ = ["OPTIMIZER_NAMES", "make_optimizer", "short_name", "set_start_sliders", "PathFigure",

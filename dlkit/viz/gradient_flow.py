@@ -18,7 +18,8 @@ replaces the line data of a figure whose axes are placed once.
 """
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure, say
+from ..words import say
+from .render import WidgetFigure, log_slider, new_figure
 
 __all__ = ["simple_rnn_state_gradients", "lstm_state_gradients", "GradientFlow",
            "draw_gradient_flow", "plot_gradient_flow", "GradientFlowExplorer",

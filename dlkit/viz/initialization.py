@@ -20,7 +20,8 @@ with Var(w) = 2 / n_in.
 """
 import numpy as np
 
-from .render import WidgetFigure, new_figure, say
+from ..words import say
+from .render import WidgetFigure, new_figure
 
 __all__ = ["INIT_SCHEMES", "INIT_ACTIVATIONS", "init_weights", "forward_activations",
            "activation_stds", "plot_activation_stds", "InitExplorer", "init_explorer"]

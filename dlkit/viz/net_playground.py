@@ -17,7 +17,8 @@ import time
 
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure, say
+from ..words import say
+from .render import WidgetFigure, log_slider, new_figure
 
 __all__ = ["DATASETS", "PlaygroundSession", "draw_playground", "plot_playground",
            "Playground", "playground"]

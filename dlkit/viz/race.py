@@ -11,7 +11,8 @@ from ``Surface.path``, i.e. from the optimizers' own ``apply``.
 import numpy as np
 
 from .explorer import PathFigure, _as_optimizers, set_start_sliders
-from .render import WidgetFigure, log_slider, say
+from ..words import say
+from .render import WidgetFigure, log_slider
 from .surfaces import SURFACES, get_surface
 
 __all__ = ["race_results", "plot_optimizer_race", "OptimizerRace", "optimizer_race"]

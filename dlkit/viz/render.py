@@ -18,7 +18,7 @@ import time
 
 from ..words import say
 
-__all__ = ["new_figure", "figure_to_png", "PNG", "WidgetFigure", "log_slider", "has_kernel", "say"]
+__all__ = ["new_figure", "figure_to_png", "PNG", "WidgetFigure", "log_slider", "has_kernel"]
 
 # No "Software" entry (it holds matplotlib's version) and no timestamp: the same figure gives
 # the same bytes on every run, so saved notebooks do not change when re-run.

@@ -19,7 +19,8 @@ curves (a few hundred softmaxes, well under a millisecond).
 """
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure, say
+from ..words import say
+from .render import WidgetFigure, log_slider, new_figure
 
 __all__ = ["softmax_with_temperature", "cross_entropy_with_temperature", "SoftmaxFigure",
            "plot_softmax_temperature", "SoftmaxExplorer", "softmax_explorer"]

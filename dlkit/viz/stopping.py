@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from .render import WidgetFigure, log_slider, new_figure, say
+from ..words import say
+from .render import WidgetFigure, log_slider, new_figure
 
 __all__ = ["StoppingReplay", "replay_early_stopping", "StoppingFigure", "plot_early_stopping",
            "EarlyStoppingExplorer", "early_stopping_explorer"]
