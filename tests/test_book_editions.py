@@ -9,19 +9,19 @@
   translations the file lists for a term (outside a verbatim quotation 「...」 of a document,
   which keeps the document's words).
 """
+import ast
 import csv
-from collections import Counter
 import io
 import json
 import re
 import tokenize
-from pathlib import Path
+from collections import Counter
 
 import pytest
+from test_book_rules import (BOOK, CJK, ROOT, ZH, ZH_ASSIGNMENTS, ZH_CHAPTERS, cells, prose,
+                             source)
+from test_documents import SEEDS
 
-ROOT = Path(__file__).resolve().parents[1]
-BOOK = ROOT / "book"
-ZH = BOOK / "zh"
 GLOSSARY = BOOK / "glossary.csv"
 SOLUTION = re.compile(r"<details>.*?```python\n(?P<code>.*?)```.*?</details>", re.S)
 
@@ -41,14 +41,6 @@ def normalise(code):
             continue
         out.append("''" if tok.type == tokenize.STRING else tok.string)
     return magics + out
-
-
-def cells(path):
-    return json.loads(path.read_text(encoding="utf-8"))["cells"]
-
-
-def source(cell):
-    return "".join(cell["source"])
 
 
 def code_cells(path):
@@ -78,7 +70,7 @@ def test_normalising_sees_changed_code():
         assert normalise(changed) != normalise(base), changed
 
 
-TWINS = sorted(ZH.glob("*.ipynb")) + sorted(ZH.glob("assignments/*.ipynb"))
+TWINS = ZH_CHAPTERS + ZH_ASSIGNMENTS
 
 
 @pytest.mark.parametrize("zh", TWINS, ids=lambda p: str(p.relative_to(BOOK)))
@@ -157,12 +149,7 @@ def test_no_second_translation_of_a_glossary_term(path):
 
 
 # -- the Chinese edition is Chinese ---------------------------------------------------------
-from test_book_rules import CJK, prose  # noqa: E402
-
-ZH_NOTEBOOKS = TWINS
-
-
-@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
+@pytest.mark.parametrize("path", TWINS, ids=lambda p: str(p.relative_to(BOOK)))
 def test_chinese_chapters_are_written_in_chinese(path):
     """At least 80 % of the letters of the markdown are CJK (code, formulas, HTML and link
     targets excluded; a term's English in parentheses counts against it)."""
@@ -177,13 +164,11 @@ def test_chinese_chapters_are_written_in_chinese(path):
 # Words a Chinese sentence may carry as they are: names of software, layers, functions.
 NAMES = {"softmax", "relu", "sigmoid", "tanh", "dlkit", "numpy", "swish", "logits", "logit",
          "epoch", "epochs", "batch"}
-STRING_CALLS = {"print", "check", "compare", "AssertionError"}
 
 
 def _calls_strings(code):
     """(function name, string) for each string literal a reader sees from a call: print,
     check's name and hint, compare's name and labels, and assertion messages."""
-    import ast
     code = "\n".join("" if l.lstrip().startswith(("%", "!")) else l for l in code.splitlines())
     tree = ast.parse(code)
 
@@ -240,7 +225,7 @@ def test_english_words_are_found_in_a_message_and_names_are_not():
     assert ("print", "损失 ") in found and ("print", "loss") not in found     # h['loss'] is code
 
 
-@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=lambda p: str(p.relative_to(BOOK)))
+@pytest.mark.parametrize("path", TWINS, ids=lambda p: str(p.relative_to(BOOK)))
 def test_every_message_a_reader_sees_is_chinese(path):
     """Printed messages, check names and hints, comparison names, assertion messages: no
     English word in them; every saved ✓/✗ line is one of check's Chinese lines."""
@@ -258,9 +243,6 @@ def test_every_message_a_reader_sees_is_chinese(path):
     assert not bad, f"check lines that are not Chinese: {bad[:5]}"
 
 
-ZH_ASSIGNMENTS = sorted(ZH.glob("assignments/*.ipynb"))
-
-
 @pytest.mark.parametrize("zh", ZH_ASSIGNMENTS, ids=lambda p: str(p.relative_to(BOOK)))
 def test_each_chinese_assignment_is_graded_as_its_english_twin(zh):
     """The same graded cells (grade_id, points, kind) in the same order, and the notebook says
@@ -275,14 +257,10 @@ def test_each_chinese_assignment_is_graded_as_its_english_twin(zh):
 
 
 # -- the documents' errors, corrected in both editions ------------------------------------
-import os  # noqa: E402
-
-SEEDS = Path(os.environ.get("DLKIT_SEEDS_DIR", ROOT.parent / "shared" / "seeds"))
 # A box: a block quote that starts "> **The original says**" ("> **原文**"), up to its
 # "**Correct is:**" ("**更正：**") line: the part that quotes the document.
 BOX = {"en": re.compile(r"^> \*\*The original says\*\*(.*\n(?:(?!> \*\*Correct)>.*\n)*)", re.M),
        "zh": re.compile(r"^> \*\*原文\*\*(.*\n(?:(?!> \*\*更正)>.*\n)*)", re.M)}
-ZH_CHAPTERS = sorted(ZH.glob("[0-9][0-9]_*.ipynb"))
 
 
 def boxes(path, lang):

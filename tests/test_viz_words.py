@@ -6,8 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from dlkit import config, viz
-from dlkit.words import say
+from dlkit import viz
 
 # Names a Chinese label may keep as they are (capitalised names such as Adam, Glorot or
 # RMSprop are names anyway): activations, optimizers and surfaces as dlkit spells them, and
@@ -62,7 +61,6 @@ def _all(box):
         yield from _all(child)
 
 
-
 @pytest.mark.parametrize("name", BUILDERS)
 def test_every_word_on_a_widget_is_chinese_in_the_chinese_edition(name, chinese):
     texts = shown_words(BUILDERS[name]())
@@ -77,11 +75,3 @@ def test_every_word_on_a_widget_is_chinese_in_the_chinese_edition(name, chinese)
 def test_the_english_edition_keeps_its_labels(name):
     texts = shown_words(BUILDERS[name]())
     assert not [t for t in texts if re.search("[\u4e00-\u9fff]", t)], texts
-
-
-def test_say_formats_and_falls_back_to_english(chinese):
-    assert say("stride") == "步幅"
-    assert say("class {i}", i=3) == "类别 3"
-    assert say("a label nobody translated") == "a label nobody translated"
-    config.set_language("en")
-    assert say("class {i}", i=3) == "class 3"
