@@ -5,6 +5,7 @@
     train mlp                 train the first document's network on the bundled MNIST
     bench [--only ...]        run benchmarks/bench.py from a source checkout
     assign release|grade ...  classroom tools (see ``python -m dlkit assign --help``)
+    book build                the book's website, both editions, into book/_build/html/
 """
 import argparse
 import sys
@@ -131,6 +132,15 @@ def main(argv=None):
     wu.add_argument("--book", action="store_true",
                     help="everything the book and the assignments use, not only the documents' "
                          "models")
+    bk = sub.add_parser("book", help="the book's website (source checkout only)")
+    bk_sub = bk.add_subparsers(dest="book_command", required=True)
+    bb = bk_sub.add_parser("build", help="build both editions as a static website, from the "
+                           "saved notebooks (nothing is re-run), into book/_build/html/")
+    bb.add_argument("--output", help="the site's folder (default: book/_build/html)")
+    bb.add_argument("--editions", nargs="+", default=["en", "zh"], choices=["en", "zh"],
+                    help="en, zh or both (default); the Chinese one goes into zh/")
+    bb.add_argument("--repository", help="OWNER/NAME of a public copy on GitHub, for the "
+                    "Binder address each chapter gives")
     try:
         from dlkit.classroom import cli as classroom_cli
     except ImportError:
@@ -149,6 +159,10 @@ def main(argv=None):
 
         warmup(book=args.book)
         return 0
+    if args.command == "book":
+        from dlkit.website import main as build_site
+
+        return build_site(args)
     return args.func(args)
 
 

@@ -81,6 +81,40 @@ ZH = {
     "test cell {gid!r} ran longer than the time limit": "测试单元格 {gid!r} 的运行时间超过了限制",
     "cell {i} ({kind}): {error}": "第 {i} 个单元格（{kind}）：{error}",
     "a second cell {gid!r} was dropped": "重复的单元格 {gid!r} 已被忽略",
+    # dlkit.website: the book's website (python -m dlkit book build)
+    "Chapters": "章节", "Assignments": "作业", "Reference": "参考", "Glossary": "术语表",
+    "English": "英文", "Chinese": "中文", "first in chapter": "首次出现的章",
+    "the same page in Chinese": "本页的中文版", "the same page in English": "本页的英文版",
+    "Click to show": "点击展开", "Click to hide": "点击收起",
+    "Run this chapter": "运行本章", "Work on this assignment": "完成本作业",
+    "This page is the notebook {download} with its saved outputs: nothing was re-run to make it, "
+    "and its widgets are still pictures. To run it, move its widgets and check your answers, "
+    "install the book in a clone of the repository and open it in JupyterLab (the first "
+    "command); the second runs every test:":
+        "本页就是笔记本 {download} 及其保存的输出：生成本页时没有重新运行任何代码，交互控件也只是"
+        "静态画面。要运行它、拖动控件、检查你的答案，请在仓库的克隆中安装本书，再用 JupyterLab "
+        "打开（第一条命令）；第二条命令运行全部测试：",
+    "This page is the student copy of the assignment, as `python -m dlkit assign release` writes "
+    "it: {download}. Open it in JupyterLab with dlkit installed (the first command, in a clone "
+    "of the repository), write your code where it says `{stub}`, and hand the notebook in. The "
+    "second command runs every test:":
+        "本页是作业的学生版，即 `python -m dlkit assign release` 生成的笔记本：{download}。请在"
+        "装好 dlkit 的 JupyterLab 中打开它（在仓库的克隆中运行第一条命令），在标有 `{stub}` "
+        "的地方写代码，然后提交这个笔记本。第二条命令运行全部测试：",
+    "On Binder: {url}": "在 Binder 上运行：{url}",
+    "On Binder, for a public copy of the repository (OWNER/REPO is its name): {url}":
+        "若仓库有公开的副本，也可以在 Binder 上运行（OWNER/REPO 换成它的名字）：{url}",
+    "A still picture of the widget: in Jupyter its controls move it (see “{run}” under the "
+    "chapter's title).": "交互控件的静态画面：在 Jupyter 中才能拖动它的控件（见本章标题下的“{run}”）。",
+    "The student copies of the assignments follow this guide in the menu, as `python -m dlkit "
+    "assign release` writes them: no solutions, no hidden tests, no outputs.":
+        "目录中本指南之后是各个作业的学生版，与 `python -m dlkit assign release` 生成的相同："
+        "没有参考答案，没有隐藏测试，也没有输出。",
+    "The book's key terms, each with one Chinese and one English form (`book/glossary.csv`). "
+    "Chapter 12 ends with the same table, and the tests fail when a chapter uses another "
+    "translation of a term.":
+        "本书的关键术语，每个术语只有一个中文译名和一个英文名（`book/glossary.csv`）。第 12 章"
+        "末尾是同一张表；哪一章用了别的译名，测试就会失败。",
 }
 
 

@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 import pytest
+from browser_helpers import browser  # noqa: F401 - the fixture of the real-browser tests
 
 # Notebooks used by individual tests (e.g. the browser test) are not chapters: nbval must not
 # collect them.

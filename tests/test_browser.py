@@ -7,47 +7,23 @@ holding copies of tests/notebooks/*.ipynb, opens one in Debian's chromium driven
 (chapter 6), the softmax explorer (chapter 5: the temperature slider) and the convolution
 explorer (chapter 8: the stride slider; again with the Chinese edition's labels, 步幅).
 Screenshots go to tests/artifacts/browser/ (gitignored). Skipped, with the reason, where
-chromium or playwright is missing or chromium cannot start; ``.ci/run`` installs chromium first.
+chromium or playwright is missing or chromium cannot start (the ``browser`` fixture of
+browser_helpers.py); ``.ci/run`` installs chromium first.
 """
 import importlib.util
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from browser_helpers import free_port, wait_for_server
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "tests" / "notebooks"
 ARTIFACTS = ROOT / "tests" / "artifacts" / "browser"
-CHROMIUM = os.environ.get("DLKIT_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_for_server(url, proc, timeout):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            return False
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.3)
-    return False
 
 
 # front end -> (module to run, its app class for config, URL of the notebook)
@@ -74,7 +50,7 @@ def jupyter(request, tmp_path):
         # no news toast over the notebook, no "Select Kernel" dialog before it runs
         (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
         (settings / f"{plugin}.jupyterlab-settings").write_text(value)
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])),
         JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), MPLBACKEND="Agg")
@@ -87,7 +63,7 @@ def jupyter(request, tmp_path):
          f"--ServerApp.root_dir={work}"],
         cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        if not _wait_for_server(f"http://127.0.0.1:{port}/api/status?token={token}", proc, 60):
+        if not wait_for_server(f"http://127.0.0.1:{port}/api/status?token={token}", proc, 60):
             log.flush()
             pytest.fail(f"{module} did not start within 60 s:\n"
                         + (tmp_path / "jupyterlab.log").read_text()[-3000:])
@@ -101,23 +77,6 @@ def jupyter(request, tmp_path):
             os.killpg(proc.pid, 9)
             proc.wait(timeout=5)
         log.close()
-
-
-@pytest.fixture
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"no chromium at {CHROMIUM}: install it with `apt-get install -y chromium` "
-                    "(or set DLKIT_CHROMIUM to a chromium binary)")
-    with sync_api.sync_playwright() as p:
-        try:
-            b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000)
-        except Exception as e:  # noqa: BLE001 - any launch failure means: no usable browser
-            pytest.skip(f"chromium at {CHROMIUM} could not start: {str(e).splitlines()[0]}")
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def _image_difference(a, b):
