@@ -166,11 +166,12 @@ def build(out=None, editions=("en", "zh"), repository=None, log=print):
             edition = EDITIONS[name]
             folder = work / "src" / name
             downloads = stage(edition, folder, repository)
-            log(f"{name}: staged {len(downloads)} notebook pages in {folder}")
+            log(f"{name}: {len(downloads)} notebook pages and their menu staged")
             errors = open(work / f"{name}.log", "w+", encoding="utf-8")
             proc = subprocess.Popen(_jupyter_book_command(folder), stdout=errors,
                                     stderr=subprocess.STDOUT, cwd=folder)
             jobs[name] = (edition, folder, downloads, proc, errors)
+        log(f"Jupyter Book is building {' and '.join(jobs)} side by side ...")
         failed = []
         for name, (edition, folder, downloads, proc, errors) in jobs.items():
             proc.wait()

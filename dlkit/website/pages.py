@@ -77,7 +77,7 @@ def run_box(edition, page, repository=None, assignment=False):
                             "dlkit installed (the first command, in a clone of the repository), "
                             "write your code where it says `{stub}`, and hand the notebook in. "
                             "The second command runs every test:",
-                      download=download, stub=say_in(lang, "# YOUR CODE HERE").lstrip("# "))
+                      download=download, stub=say_in(lang, "# YOUR CODE HERE"))
     else:
         title = say_in(lang, "Run this chapter")
         text = say_in(lang, "This page is the notebook {download} with its saved outputs: nothing "
