@@ -137,8 +137,6 @@ def main(argv=None):
     bb = bk_sub.add_parser("build", help="build both editions as a static website, from the "
                            "saved notebooks (nothing is re-run), into book/_build/html/")
     bb.add_argument("--output", help="the site's folder (default: book/_build/html)")
-    bb.add_argument("--editions", nargs="+", default=["en", "zh"], choices=["en", "zh"],
-                    help="en, zh or both (default); the Chinese one goes into zh/")
     bb.add_argument("--repository", help="OWNER/NAME of a public copy on GitHub, for the "
                     "Binder address each chapter gives")
     try:

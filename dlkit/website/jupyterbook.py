@@ -21,11 +21,15 @@ def _write(path, text):
 
 def _config(edition):
     """The edition's _config.yml (JSON is YAML: no YAML writer needed)."""
-    twin = EDITIONS["zh" if edition.language == "en" else "en"]
-    twin_root = "zh/" if not edition.site else "../"
-    label = {"en": "English", "zh": "中文"}[twin.language]
+    lang = edition.language
+    twin = EDITIONS["zh" if lang == "en" else "en"]
+    switch = {"dlkit_twin_root": "zh/" if not edition.site else "../",
+              "dlkit_twin_lang": twin.language,
+              "dlkit_twin_label": {"en": "English", "zh": "中文"}[twin.language],
+              "dlkit_twin_title": {"en": say_in(lang, "the same page in English"),
+                                   "zh": say_in(lang, "the same page in Chinese")}[twin.language]}
     config = {
-        "title": edition.title, "author": "dlkit", "copyright": "2026",
+        "title": edition.title, "author": "the dlkit developers", "copyright": "2026",
         "only_build_toc_files": True,
         "exclude_patterns": ["_build", "_originals"],
         "execute": {"execute_notebooks": "off"},
@@ -53,14 +57,10 @@ def _config(edition):
                 "html_css_files": ["dlkit-site.css"],
                 "html_show_sphinx": False,
                 "html_favicon": str(ASSETS / "_static" / "dlkit-favicon.svg"),
-                "togglebutton_hint": say_in(edition.language, "Click to show"),
-                "togglebutton_hint_hide": say_in(edition.language, "Click to hide"),
+                "togglebutton_hint": say_in(lang, "Click to show"),
+                "togglebutton_hint_hide": say_in(lang, "Click to hide"),
                 "html_context": {"default_mode": "light",      # the figures are drawn on white
-                                 "dlkit_twin_root": twin_root, "dlkit_twin_lang": twin.language,
-                                 "dlkit_twin_label": label,
-                                 "dlkit_twin_title": say_in(edition.language, "the same page in "
-                                                            "Chinese") if twin.language == "zh"
-                                 else say_in(edition.language, "the same page in English")},
+                                 **switch},                    # dlkit-language.html's words
                 "html_theme_options": {
                     "article_header_end": ["dlkit-language.html", "article-header-buttons.html"],
                     "use_download_button": True, "use_fullscreen_button": False,
@@ -81,6 +81,7 @@ def _toc(edition, chapters, assignments):
         {"caption": say_in(lang, "Reference"), "chapters": [{"file": "glossary"}]},
     ]}
     return json.dumps(toc, ensure_ascii=False, indent=1)
+
 
 def stage(edition, folder, repository=None):
     """Write the source of ``edition``'s site into ``folder``. Returns {page: notebook file}:
@@ -126,7 +127,8 @@ def stage(edition, folder, repository=None):
     _write(folder / "_toc.yml", _toc(edition, chapters, assignments))
     return downloads
 
-def _jupyter_book_command(folder):
+
+def _require_jupyter_book():
     try:
         import jupyter_book
     except ImportError:
@@ -137,12 +139,18 @@ def _jupyter_book_command(folder):
         raise SiteError(f"jupyter-book {jupyter_book.__version__} is installed; the website "
                         "needs version 1 (pip install 'jupyter-book>=1.0.4,<2'): version 2 "
                         "downloads its site template at build time")
+
+
+def _jupyter_book_command(folder):
+    """Jupyter Book's build of the staged ``folder`` (into folder/_build/html), warnings as
+    errors, all of them listed."""
     return [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
             str(folder), "--path-output", str(folder), "--all", "-W", "--keep-going", "-q"]
 
 
-def build(out=None, editions=("en", "zh"), repository=None, log=print):
-    """Build the website into ``out`` (default book/_build/html/); returns its path.
+def build(out=None, repository=None, log=print):
+    """Build the website, both editions, into ``out`` (default book/_build/html/); returns its
+    path. ``repository``: OWNER/NAME of a public copy on GitHub, for the Binder addresses.
 
     The editions are built at once (one process each), into a new folder that then replaces
     ``out``; a failed build raises SiteError with Sphinx's warnings and leaves ``out`` as it was.
@@ -150,41 +158,37 @@ def build(out=None, editions=("en", "zh"), repository=None, log=print):
     if not (BOOK / "README.md").exists():
         raise SiteError(f"no book at {BOOK}: the website is built from a source checkout "
                         "(git clone, then pip install -e '.[site]')")
-    unknown = [e for e in editions if e not in EDITIONS]
-    if unknown or not editions or "en" not in editions:
-        raise SiteError(f"editions {list(editions)}: give 'en', optionally with 'zh' (the "
-                        "Chinese edition lives in the English one's zh/ folder)")
     if repository is not None and not re.fullmatch(r"[\w.-]+/[\w.-]+", repository):
         raise SiteError(f"repository {repository!r}: give it as OWNER/NAME, as on GitHub")
+    _require_jupyter_book()
     out = Path(out) if out is not None else BOOK / "_build" / "html"
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     work = Path(tempfile.mkdtemp(prefix=".site-", dir=out.parent))
+    jobs = {}
     try:
-        jobs = {}
-        for name in editions:
-            edition = EDITIONS[name]
+        staged = {}
+        for name in EDITIONS:
             folder = work / "src" / name
-            downloads = stage(edition, folder, repository)
-            log(f"{name}: {len(downloads)} notebook pages and their menu staged")
-            errors = open(work / f"{name}.log", "w+", encoding="utf-8")
-            proc = subprocess.Popen(_jupyter_book_command(folder), stdout=errors,
-                                    stderr=subprocess.STDOUT, cwd=folder)
-            jobs[name] = (edition, folder, downloads, proc, errors)
+            staged[name] = (EDITIONS[name], folder,
+                            stage(EDITIONS[name], folder, repository))
+            log(f"{name}: {len(staged[name][2])} notebook pages and their menu staged")
+        for name, (edition, folder, _) in staged.items():
+            log_file = open(work / f"{name}.log", "w+", encoding="utf-8")
+            jobs[name] = (subprocess.Popen(_jupyter_book_command(folder), stdout=log_file,
+                                           stderr=subprocess.STDOUT, cwd=folder), log_file)
         log(f"Jupyter Book is building {' and '.join(jobs)} side by side ...")
         failed = []
-        for name, (edition, folder, downloads, proc, errors) in jobs.items():
+        for name, (proc, log_file) in jobs.items():
             proc.wait()
-            errors.seek(0)
-            text = errors.read()
-            errors.close()
+            log_file.seek(0)
             if proc.returncode != 0:
-                failed.append(f"--- {name} (exit {proc.returncode}) ---\n{text[-6000:]}")
+                failed.append(f"--- {name} (exit {proc.returncode}) ---\n{log_file.read()[-6000:]}")
         if failed:
             raise SiteError("Jupyter Book could not build the website (warnings are errors "
                             "here):\n" + "\n".join(failed))
         site = work / "html"
-        for name, (edition, folder, downloads, _, _) in jobs.items():
+        for name, (edition, folder, downloads) in staged.items():
             target = site / edition.site if edition.site else site
             shutil.copytree(folder / "_build" / "html", target, dirs_exist_ok=True)
             for page, original in downloads.items():
@@ -192,21 +196,24 @@ def build(out=None, editions=("en", "zh"), repository=None, log=print):
                 # the repository (or the student copy), not the staged copy with its run box
                 shutil.copyfile(original, target / "_sources" / f"{page}.ipynb")
         (site / ".nojekyll").write_text("")      # GitHub Pages: serve the _static/ folders
-        old = None
         if out.exists():
-            old = work / "old"
-            os.replace(out, old)
+            os.replace(out, work / "old")        # removed with the work folder below
         os.replace(site, out)
     finally:
+        for proc, log_file in jobs.values():
+            if proc.poll() is None:              # interrupted: no builder outlives the build
+                proc.kill()
+                proc.wait()
+            log_file.close()
         shutil.rmtree(work, ignore_errors=True)
-    log(f"built {', '.join(editions)} in {time.perf_counter() - start:.0f} s: {out / 'index.html'}")
+    log(f"built {' and '.join(EDITIONS)} in {time.perf_counter() - start:.0f} s: {out / 'index.html'}")
     return out
 
 
 def main(args):
     """``python -m dlkit book build``."""
     try:
-        out = build(args.output, tuple(args.editions), args.repository)
+        out = build(args.output, args.repository)
     except SiteError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

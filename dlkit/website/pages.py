@@ -183,22 +183,24 @@ def relink(text, source, edition, page):
 
 
 def glossary_page(edition):
-    """book/glossary.csv as a markdown table, each term linked to the chapter it comes in."""
+    """book/glossary.csv as a markdown table, the edition's language first, each term's chapter
+    linked to that chapter."""
     lang = edition.language
-    chapters = {int(p.name[:2]): p.name for p in edition.source.glob("*.ipynb") if CHAPTER.match(p.name)}
+    chapters = {int(p.name[:2]): p.name for p in edition.source.glob("*.ipynb")
+                if CHAPTER.match(p.name)}
     with open(BOOK / "glossary.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    title = "# " + say_in(lang, "Glossary")
-    lines = [title, "", say_in(lang, "The book's key terms, each with one Chinese and one English "
-                                     "form (`book/glossary.csv`). Chapter 12 ends with the same "
-                                     "table, and the tests fail when a chapter uses another "
-                                     "translation of a term."), ""]
-    head = (say_in(lang, "English"), say_in(lang, "Chinese"), say_in(lang, "first in chapter"))
-    lines += [f"| {head[0]} | {head[1]} | {head[2]} |", "|---|---|---|"] if lang == "en" else \
-             [f"| {head[1]} | {head[0]} | {head[2]} |", "|---|---|---|"]
+    columns = ["en", "zh"] if lang == "en" else ["zh", "en"]
+    names = {"en": say_in(lang, "English"), "zh": say_in(lang, "Chinese")}
+    lines = ["# " + say_in(lang, "Glossary"), "",
+             say_in(lang, "The book's key terms, each with one Chinese and one English form "
+                          "(`book/glossary.csv`). Chapter 12 ends with the same table, and the "
+                          "tests fail when a chapter uses another translation of a term."), "",
+             f"| {names[columns[0]]} | {names[columns[1]]} | {say_in(lang, 'first in chapter')} |",
+             "|---|---|---|"]
     for row in rows:
         number = int(row["chapter"])
         chapter = f"[{number}]({chapters[number]})" if number in chapters else str(number)
-        en, zh = row["en"].replace("|", "\\|"), row["zh"].replace("|", "\\|")
-        lines.append(f"| {en} | {zh} | {chapter} |" if lang == "en" else f"| {zh} | {en} | {chapter} |")
+        first, second = (row[c].replace("|", "\\|") for c in columns)
+        lines.append(f"| {first} | {second} | {chapter} |")
     return "\n".join(lines) + "\n"
