@@ -437,3 +437,16 @@ def test_links_to_files_that_are_not_pages_are_refused():
     assert website.relink("[g](glossary.csv)", readme, en, "assignments/index") == "[g](../glossary.md)"
     with pytest.raises(website.SiteError, match="not a page of the website"):
         website.relink("[setup](../pyproject.toml)", readme, en, "index")
+
+
+def test_the_run_box_gives_the_download_the_two_commands_and_binder():
+    from dlkit.website import pages
+
+    zh = pages.run_box(pages.EDITIONS["zh"], "06_optimizers", repository="me/dlkit")
+    assert "https://mybinder.org/v2/gh/me/dlkit/HEAD?labpath=book%2Fzh%2F06_optimizers.ipynb" in zh
+    assert 'href="_sources/06_optimizers.ipynb" download>06_optimizers.ipynb</a>' in zh
+    assert 'pip install -e ".[book]" && jupyter lab book/zh/' in zh and "运行本章" in zh
+    en = pages.run_box(pages.EDITIONS["en"], "assignments/02_optimizers", assignment=True)
+    assert "OWNER/REPO/HEAD?labpath=book%2Fassignments%2F02_optimizers.ipynb" in en
+    assert 'href="../_sources/assignments/02_optimizers.ipynb"' in en
+    assert "`# YOUR CODE HERE`" in en and 'pip install -e ".[test]" && python -m pytest' in en
