@@ -366,6 +366,23 @@ def test_every_page_of_both_editions_in_a_browser(site, server, browser):
     assert not problems, "\n".join(problems[:60])
 
 
+@pytest.mark.parametrize("lang, query", [("en", "backpropagation"), ("zh", "反向传播")])
+def test_search_finds_a_chapter_in_each_language(site, server, browser, lang, query):
+    """Sphinx's search runs in the page, offline; the Chinese index is cut into words by jieba,
+    with the glossary's terms kept whole, so a search for 反向传播 finds chapter 4."""
+    reader = Reader(browser, server)
+    folder = "" if lang == "en" else "zh/"
+    reader.page.goto(f"{server}{folder}search.html?q={query}")
+    reader.page.wait_for_function(
+        "() => document.querySelectorAll('#search-results ul.search li a').length > 0",
+        timeout=30_000)
+    found = reader.page.eval_on_selector_all("#search-results ul.search li a",
+                                             "links => links.map(a => a.getAttribute('href'))")
+    reader.page.close()
+    assert any(href.startswith("04_backprop.html") for href in found), found
+    assert not reader.events, reader.events
+
+
 def screenshot(page, name):
     """A screenshot of the page's top, or of its first widget when it has one."""
     caption = page.locator(".dlkit-widget-caption").first

@@ -27,7 +27,8 @@ How a page is made, per edition, in a staging folder ``book/_build/src/<language
   its picture with a caption, and a folded "Run this chapter" box under the title (the
   download, the README's two commands, Binder's URL form); the download is the notebook itself;
 - ``assignments/``: the teacher's guide and the student copies (``dlkit.classroom.release``);
-- ``glossary.md``: ``book/glossary.csv`` as a table.
+- ``glossary.md``: ``book/glossary.csv`` as a table; its Chinese terms are also the words
+  jieba keeps whole in the Chinese search index.
 
 The new site replaces the old one only when both editions are built: a failed build leaves
 ``book/_build/html/`` as it was.

@@ -1,4 +1,5 @@
 """Staging an edition for Jupyter Book 1 and building the site with it. See dlkit.website."""
+import csv
 import json
 import os
 import re
@@ -19,8 +20,8 @@ def _write(path, text):
     path.write_text(text, encoding="utf-8")
 
 
-def _config(edition):
-    """The edition's _config.yml (JSON is YAML: no YAML writer needed)."""
+def _config(edition, folder):
+    """The _config.yml of ``edition`` staged in ``folder`` (JSON is YAML: no YAML writer needed)."""
     lang = edition.language
     twin = EDITIONS["zh" if lang == "en" else "en"]
     switch = {"dlkit_twin_root": "zh/" if not edition.site else "../",
@@ -48,6 +49,10 @@ def _config(edition):
                                "jupyter_book", "sphinx_comments", "sphinx_external_toc",
                                "sphinx_design", "sphinx_book_theme", "sphinx-mathjax-offline"],
                 "language": edition.sphinx_language,
+                # Chinese search: jieba cuts the text into words, and the glossary's terms are
+                # words (反向传播, not 反向 + 传播), so a reader's search for one finds it
+                "html_search_options": {"dict": str(folder / "_search_words.txt")} if lang == "zh"
+                else {},
                 # "text\n$$ x $$" is display math in Jupyter; Jupyter Book's own
                 # parse.myst_dmath_double_inline does not reach myst-parser, this does
                 "myst_dmath_double_inline": True,
@@ -70,6 +75,14 @@ def _config(edition):
         },
     }
     return json.dumps(config, ensure_ascii=False, indent=1)
+
+
+def search_words():
+    """jieba's user dictionary for the Chinese search index: each Chinese term of
+    book/glossary.csv, as one word ("word frequency" lines; a high frequency keeps it whole)."""
+    with open(BOOK / "glossary.csv", encoding="utf-8", newline="") as f:
+        terms = [t.strip() for row in csv.DictReader(f) for t in row["zh"].split("/")]
+    return "".join(f"{t} 100000\n" for t in dict.fromkeys(terms) if t and " " not in t)
 
 
 def _toc(edition, chapters, assignments):
@@ -123,7 +136,9 @@ def stage(edition, folder, repository=None):
         downloads[page], assignments = originals / f"{page}.ipynb", assignments + [page]
     if not chapters:
         raise SiteError(f"no chapters (NN_name.ipynb) in {src}")
-    _write(folder / "_config.yml", _config(edition))
+    if lang == "zh":
+        _write(folder / "_search_words.txt", search_words())
+    _write(folder / "_config.yml", _config(edition, folder))
     _write(folder / "_toc.yml", _toc(edition, chapters, assignments))
     return downloads
 
