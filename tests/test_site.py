@@ -15,8 +15,9 @@ And in Debian's chromium (pages served by ``python -m http.server`` on 127.0.0.1
 of both editions: no console error, no failed request and no request to another host (every
 request is logged), every image decoded, every formula typeset by MathJax with no raw TeX
 left, a copy button on every code block; the language switch of every page leads to its twin
-and back. Three pages also open from ``file://``. Screenshots of three pages per edition go
-to tests/artifacts/site/ (gitignored).
+and back; the search finds chapter 4 in each language. Three pages also open from ``file://``.
+Screenshots of three pages per edition go to tests/artifacts/site/ (gitignored). Last, the
+build command's own behaviour: a failed build keeps the old site, bad arguments are refused.
 
 Skipped, with the reason, where Jupyter Book 1 (``pip install -e '.[site]'``), playwright or
 chromium is missing.
