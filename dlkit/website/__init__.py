@@ -20,7 +20,8 @@ are turned off. Each widget is shown by the still picture it saves with its outp
 (``image/png``) with a caption saying that it moves in Jupyter. tests/test_site.py builds the
 site and opens every page in chromium, logging every request.
 
-How a page is made, per edition, in a staging folder ``book/_build/src/<language>/``:
+How a page is made, per edition, in a staging folder (``src/<language>/`` in a temporary
+folder beside the site, removed after the build):
 
 - ``index.md``: the edition's README, its links to other files turned into links to pages;
 - the 12 chapters: copies of the notebooks with their outputs, each widget's output reduced to

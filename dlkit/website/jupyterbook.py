@@ -1,5 +1,4 @@
 """Staging an edition for Jupyter Book 1 and building the site with it. See dlkit.website."""
-import csv
 import json
 import os
 import re
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from ..words import say_in
 from .pages import (ASSETS, BOOK, CHAPTER, EDITIONS, ROOT, SiteError, glossary_page, relink,
-                    run_box, still_widgets, with_run_box)
+                    run_box, search_words, still_widgets, with_run_box)
 
 
 def _write(path, text):
@@ -75,14 +74,6 @@ def _config(edition, folder):
         },
     }
     return json.dumps(config, ensure_ascii=False, indent=1)
-
-
-def search_words():
-    """jieba's user dictionary for the Chinese search index: each Chinese term of
-    book/glossary.csv, as one word ("word frequency" lines; a high frequency keeps it whole)."""
-    with open(BOOK / "glossary.csv", encoding="utf-8", newline="") as f:
-        terms = [t.strip() for row in csv.DictReader(f) for t in row["zh"].split("/")]
-    return "".join(f"{t} 100000\n" for t in dict.fromkeys(terms) if t and " " not in t)
 
 
 def _toc(edition, chapters, assignments):

@@ -182,14 +182,26 @@ def relink(text, source, edition, page):
     return re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", replace, text)
 
 
+def glossary_rows():
+    """book/glossary.csv's rows: {"zh", "en", "chapter", "avoid"}."""
+    with open(BOOK / "glossary.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def search_words():
+    """jieba's user dictionary for the Chinese search index: each Chinese term of the glossary
+    as one word ("word frequency" lines; a high frequency keeps it whole)."""
+    terms = [t.strip() for row in glossary_rows() for t in row["zh"].split("/")]
+    return "".join(f"{t} 100000\n" for t in dict.fromkeys(terms) if t and " " not in t)
+
+
 def glossary_page(edition):
     """book/glossary.csv as a markdown table, the edition's language first, each term's chapter
     linked to that chapter."""
     lang = edition.language
     chapters = {int(p.name[:2]): p.name for p in edition.source.glob("*.ipynb")
                 if CHAPTER.match(p.name)}
-    with open(BOOK / "glossary.csv", encoding="utf-8", newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = glossary_rows()
     columns = ["en", "zh"] if lang == "en" else ["zh", "en"]
     names = {"en": say_in(lang, "English"), "zh": say_in(lang, "Chinese")}
     lines = ["# " + say_in(lang, "Glossary"), "",
