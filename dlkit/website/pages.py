@@ -5,6 +5,7 @@ import html
 import os
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from ..words import say_in
@@ -41,6 +42,7 @@ EDITIONS = {
 }
 
 
+@lru_cache(maxsize=None)        # read once per edition, not once per page's run box
 def readme_commands(edition):
     """The two commands of the repository README of ``edition``, with their comments (its first
     two ```bash blocks): install and open the book, install and run every test."""
